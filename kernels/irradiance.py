@@ -1,0 +1,121 @@
+"""Surface attitude (pointing rules) and the irradiance on each surface.
+
+Each surface is a flat plate with an outward normal set by its pointing rule. The front face
+receives:
+
+* direct Sun: S (1 AU / d)^2 * sunlit_fraction * max(n . s_hat, 0);
+* Earth albedo: a * S (1 AU / d)^2 * max(r_hat . s_hat, 0) * F(n): the planet is a uniform
+  Lambertian sphere whose radiosity is set by the Sun's elevation at the sub-satellite point
+  (the usual "sub-satellite cosine" model; it overestimates albedo near the terminator);
+* Earth infrared: q_IR * F(n);
+
+where F is the view factor from a one-sided flat plate to the Earth sphere. A two-sided
+surface has a back face with normal -n.
+
+Pointing rules (``POINTING_CODES``): ``sun`` (normal tracks the Sun), ``nadir``, ``zenith``,
+``orbit_normal`` (h = r x v), ``anti_orbit_normal``, ``sun_edge`` (n = unit(s x r): edge-on to
+the Sun and to the Earth's centre, the usual radiator placement; falls back to the orbit normal
+when the Sun is exactly at zenith or nadir), ``ram`` (along the velocity), ``wake``, and
+``rsw`` (a fixed unit vector in the radial / along-track / orbit-normal frame).
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+POINTING_CODES = {
+    "sun": 0,
+    "nadir": 1,
+    "zenith": 2,
+    "orbit_normal": 3,
+    "anti_orbit_normal": 4,
+    "sun_edge": 5,
+    "ram": 6,
+    "wake": 7,
+    "rsw": 8,
+}
+
+
+def _unit(x):
+    return x / jnp.sqrt(jnp.sum(x * x, axis=-1, keepdims=True))
+
+
+def _safe_unit(x, fallback):
+    sq = jnp.sum(x * x, axis=-1, keepdims=True)
+    ok = sq > 1e-24
+    return jnp.where(ok, x / jnp.sqrt(jnp.where(ok, sq, 1.0)), fallback)
+
+
+def surface_normals(pointing_code, pointing_rsw, r_eci_m, v_eci_m_s, s_hat):
+    """Outward unit normals (n_surfaces, 3) in ECI.
+
+    ``pointing_code``: (n_surfaces,) int, values of ``POINTING_CODES``.
+    ``pointing_rsw``: (n_surfaces, 3) unit vectors in the RSW frame (used for code ``rsw``).
+    ``r_eci_m``, ``v_eci_m_s``: node state (3,); ``s_hat``: unit vector to the Sun (3,).
+    """
+    r_hat = _unit(r_eci_m)
+    h_hat = _unit(jnp.cross(r_eci_m, v_eci_m_s))
+    along_hat = jnp.cross(h_hat, r_hat)
+    v_hat = _unit(v_eci_m_s)
+    edge_hat = _safe_unit(jnp.cross(s_hat, r_hat), h_hat)
+    rsw_basis = jnp.stack([r_hat, along_hat, h_hat])  # rows: R, S, W
+    candidates = jnp.stack([s_hat, -r_hat, r_hat, h_hat, -h_hat, edge_hat, v_hat, -v_hat])
+    fixed = pointing_rsw @ rsw_basis  # (n_surfaces, 3)
+    chosen = candidates[jnp.clip(pointing_code, 0, candidates.shape[0] - 1)]
+    return jnp.where((pointing_code == POINTING_CODES["rsw"])[:, None], fixed, chosen)
+
+
+def view_factor_plate_sphere(h_ratio, cos_tilt):
+    """View factor from a one-sided differential flat plate to a sphere.
+
+    ``h_ratio``: distance of the plate from the sphere's centre / sphere radius (> 1).
+    ``cos_tilt``: cosine of the angle lambda between the plate normal and the direction to the
+    sphere's centre. Any shape (broadcast).
+
+    Closed form (Howell's catalogue of configuration factors, "differential planar element to
+    sphere, tilted"; also Thornton, *Thermal Structures for Aerospace Applications*):
+    full view (lambda <= acos(1/H)): F = cos(lambda) / H^2;
+    partial view (acos(1/H) < lambda < pi - acos(1/H)):
+    F = 1/2 - asin(sqrt(H^2-1) / (H sin lambda)) / pi
+        + (cos lambda * acos(-sqrt(H^2-1) cot lambda) - sqrt(H^2-1) sqrt(1 - H^2 cos^2 lambda))
+          / (pi H^2);
+    none beyond. Continuous in lambda with finite gradients (double-where on each branch).
+    """
+    h2 = h_ratio * h_ratio
+    root = jnp.sqrt(h2 - 1.0)
+    cos_full = 1.0 / h_ratio  # cos(acos(1/H))
+    full = cos_tilt >= cos_full
+    none = cos_tilt <= -cos_full
+    partial = ~(full | none)
+    c = jnp.where(partial, cos_tilt, 0.0)  # safe dummy: lambda = 90 deg is always partial
+    s = jnp.sqrt(1.0 - c * c)
+    asin_arg = jnp.clip(root / (h_ratio * s), -1.0, 1.0)
+    acos_arg = jnp.clip(-root * c / s, -1.0, 1.0)
+    inner = jnp.clip(1.0 - h2 * c * c, 0.0, None)
+    inner_safe = jnp.where(inner > 0, inner, 1.0)
+    f_partial = (
+        0.5
+        - jnp.arcsin(asin_arg) / jnp.pi
+        + (c * jnp.arccos(acos_arg) - root * jnp.where(inner > 0, jnp.sqrt(inner_safe), 0.0)) / (jnp.pi * h2)
+    )
+    return jnp.where(full, cos_tilt / h2, jnp.where(none, 0.0, jnp.clip(f_partial, 0.0, 1.0)))
+
+
+def surface_fluxes(normals, r_eci_m, s_hat, sun_distance_m, sunlit_fraction, env):
+    """Irradiance on the front face of each surface [W/m^2], each (n_surfaces,).
+
+    Returns ``(direct, albedo, earth_ir)``; the back face of a two-sided surface gets the same
+    call with ``-normals``. ``env`` provides ``solar_constant_w_m2``, ``au_m``, ``albedo``,
+    ``earth_ir_w_m2``, ``r_eq_m`` (the radius used for the Earth's view factor).
+    """
+    r = jnp.sqrt(jnp.sum(r_eci_m * r_eci_m))
+    r_hat = r_eci_m / r
+    solar_w_m2 = env.solar_constant_w_m2 * (env.au_m / sun_distance_m) ** 2
+    cos_sun = normals @ s_hat
+    direct = solar_w_m2 * sunlit_fraction * jnp.maximum(cos_sun, 0.0)
+    cos_tilt = normals @ (-r_hat)
+    view = view_factor_plate_sphere(r / env.r_eq_m, cos_tilt)
+    subsolar_cos = jnp.maximum(jnp.dot(r_hat, s_hat), 0.0)
+    albedo = env.albedo * solar_w_m2 * subsolar_cos * view
+    earth_ir = env.earth_ir_w_m2 * view
+    return direct, albedo, earth_ir

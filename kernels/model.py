@@ -1,0 +1,349 @@
+"""One time step of one node as a pipeline of stages, and the compiled chunk of steps.
+
+Stages per step (SPEC section 3): orbit -> Sun (once per step, shared by all nodes) ->
+shadow and beta angle -> surface normals and irradiance -> power -> thermal -> fault checks
+and summary accumulators. The step is written for one node; ``make_chunk_fn`` adds the node
+axis once with ``jax.vmap`` and advances time with ``lax.scan``.
+
+Ordering within a step from t_k to t_{k+1}: the orbit is advanced first; the environment
+(Sun, shadow, irradiance) is evaluated at t_{k+1}; power flows use the temperatures at t_k
+(for the throttle and the array efficiency); the thermal step is implicit and uses the heat
+loads of the step. Every sample therefore describes the instant t_{k+1} (temperatures,
+battery energy, position) or the step that ends there (powers).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from . import constants as c
+from .irradiance import surface_fluxes, surface_normals
+from .power import array_efficiency, power_step, throttle_factor
+from .shadow import beta_angle
+from .sun import sun_position_eci
+from .thermal import thermal_step
+
+STATUS_OK = 0
+STATUS_NON_FINITE = 1
+STATUS_BELOW_SURFACE = 2
+
+
+def pytree_dataclass(cls):
+    """Frozen dataclass registered as a JAX pytree (every field is data)."""
+    cls = dataclasses.dataclass(frozen=True)(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    return jax.tree_util.register_dataclass(cls, data_fields=names, meta_fields=[])
+
+
+@pytree_dataclass
+class EnvParams:
+    """Parameters shared by all nodes (scalars)."""
+
+    gm_m3_s2: Any  #: [m^3/s^2] Earth's gravitational parameter
+    r_eq_m: Any  #: [m] Earth's equatorial radius (J2 reference radius, view factors)
+    j2: Any  #: [1] J2 zonal coefficient
+    shadow_radius_m: Any  #: [m] radius of the shadowing Earth sphere
+    sun_radius_m: Any  #: [m] solar radius
+    au_m: Any  #: [m] astronomical unit
+    solar_constant_w_m2: Any  #: [W/m^2] total solar irradiance at 1 AU
+    albedo: Any  #: [1] Earth's Bond albedo
+    earth_ir_w_m2: Any  #: [W/m^2] Earth's outgoing longwave radiant exitance
+    sink_k: Any  #: [K] deep-space sink temperature
+    sigma_w_m2_k4: Any  #: [W/m^2/K^4] Stefan-Boltzmann constant
+    epoch_jd_tt_whole: Any  #: [day] whole part of the epoch's TT Julian date
+    epoch_jd_tt_fraction: Any  #: [day] fractional part of the epoch's TT Julian date
+
+
+@pytree_dataclass
+class NodeParams:
+    """Fixed parameters of one node (add a leading node axis for the fleet).
+
+    S = number of surfaces, C = number of thermal components.
+    """
+
+    elements0: Any  #: (6,) mean elements at epoch (a_m, e, i, raan, argp, M) [m, 1, rad...]; j2_secular only
+    heat_capacity_j_k: Any  #: [J/K] (C,)
+    conductance_w_k: Any  #: [W/K] (C, C) symmetric, zero diagonal
+    surf_area_m2: Any  #: [m^2] (S,)
+    surf_component: Any  #: [1] (S, C) one-hot: component each surface belongs to
+    surf_pointing: Any  #: [code] (S,) int, irradiance.POINTING_CODES
+    surf_rsw: Any  #: [1] (S, 3) unit normal in RSW for pointing code "rsw"
+    surf_absorptance: Any  #: [1] (S,) front-face solar absorptance
+    surf_emittance: Any  #: [1] (S,) front-face IR emittance
+    surf_back_absorptance: Any  #: [1] (S,) back face (0 for one-sided surfaces)
+    surf_back_emittance: Any  #: [1] (S,) back face (0 for one-sided surfaces)
+    surf_cells: Any  #: [1] (S,) 1 where the front face carries solar cells, else 0
+    array_efficiency: Any  #: [1] () cell efficiency at the reference temperature
+    array_temp_coeff_per_k: Any  #: [1/K] () relative change of efficiency per kelvin
+    array_ref_temperature_k: Any  #: [K] ()
+    array_packing: Any  #: [1] () cell packing factor
+    array_age_factor: Any  #: [1] () (1 - degradation)^age
+    array_component: Any  #: [1] (C,) one-hot: component whose temperature sets efficiency
+    bus_power_w: Any  #: [W] () constant bus load
+    bus_component: Any  #: [1] (C,) one-hot: where the bus heat goes
+    accelerators: Any  #: [1] () number of accelerators
+    accelerator_power_w: Any  #: [W] () power of one accelerator at full utilisation
+    utilization: Any  #: [1] () nominal utilisation
+    throttle_temperature_k: Any  #: [K] () chip temperature where throttling starts
+    throttle_band_k: Any  #: [K] () utilisation reaches 0 this far above it
+    chip_component: Any  #: [1] (C,) one-hot: component receiving compute heat
+    battery_capacity_j: Any  #: [J] ()
+    battery_floor_j: Any  #: [J] () lowest allowed energy
+    throttle_soc: Any  #: [1] () state of charge where throttling starts
+    charge_efficiency: Any  #: [1] ()
+    discharge_efficiency: Any  #: [1] ()
+    battery_component: Any  #: [1] (C,) one-hot: where battery losses go
+
+
+@pytree_dataclass
+class Accumulators:
+    """Running totals over the run, for the per-node summary and the energy ledgers."""
+
+    sunlit_s: Any  #: [s] integral of the sunlit fraction
+    elapsed_s: Any  #: [s] simulated time while the node was healthy
+    temperature_min_k: Any  #: [K] (C,)
+    temperature_max_k: Any  #: [K] (C,)
+    state_of_charge_min: Any  #: [1]
+    energy_generated_j: Any  #: [J] array output
+    energy_shed_j: Any  #: [J]
+    energy_consumed_j: Any  #: [J] delivered to bus and compute
+    energy_unmet_j: Any  #: [J] bus demand that could not be served
+    compute_delivered_s: Any  #: [s] accelerator-seconds at full utilisation
+    compute_nameplate_s: Any  #: [s] accelerators x elapsed time
+    absorbed_j: Any  #: [J] environment heat absorbed by all surfaces
+    emitted_j: Any  #: [J] emitted to the sink by all surfaces (net of the sink's return)
+    electric_heat_j: Any  #: [J] internal dissipation minus electrical energy taken from the array
+    charge_j: Any  #: [J] integral of the charge power into the battery
+    discharge_j: Any  #: [J] integral of the power delivered by the battery
+    battery_loss_j: Any  #: [J] charge and discharge losses (heat in the battery)
+
+
+@pytree_dataclass
+class NodeState:
+    """Evolving state of one node."""
+
+    r_eci_m: Any  #: [m] (3,)
+    v_eci_m_s: Any  #: [m/s] (3,)
+    battery_energy_j: Any  #: [J] ()
+    temperature_k: Any  #: [K] (C,)
+    status: Any  #: [code] () int32: STATUS_OK, STATUS_NON_FINITE, STATUS_BELOW_SURFACE
+    fault_time_s: Any  #: [s] () time of the first fault (NaN while healthy)
+    acc: Accumulators
+
+
+def init_state(params: NodeParams, r_eci_m, v_eci_m_s, battery_energy_j, temperature_k) -> NodeState:
+    """Initial state of one node; accumulators start empty."""
+    dtype = r_eci_m.dtype
+    zero = jnp.zeros((), dtype)
+    soc = battery_energy_j / params.battery_capacity_j
+    acc = Accumulators(
+        sunlit_s=zero, elapsed_s=zero,
+        temperature_min_k=temperature_k, temperature_max_k=temperature_k,
+        state_of_charge_min=soc,
+        energy_generated_j=zero, energy_shed_j=zero, energy_consumed_j=zero, energy_unmet_j=zero,
+        compute_delivered_s=zero, compute_nameplate_s=zero,
+        absorbed_j=zero, emitted_j=zero, electric_heat_j=zero,
+        charge_j=zero, discharge_j=zero, battery_loss_j=zero,
+    )
+    return NodeState(
+        r_eci_m=r_eci_m, v_eci_m_s=v_eci_m_s, battery_energy_j=battery_energy_j,
+        temperature_k=temperature_k, status=jnp.asarray(STATUS_OK, jnp.int32),
+        fault_time_s=jnp.asarray(jnp.nan, dtype), acc=acc,
+    )
+
+
+def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m, t_end_s, dt_s, active,
+              propagator, shadow_fn):
+    """Advance one node from t_end_s - dt_s to t_end_s. Returns ``(state, diagnostics)``.
+
+    ``r_sun_eci_m``: Sun position at t_end_s [m] (3,); ``active``: bool, False leaves the
+    state unchanged (padding at the end of the run). ``propagator`` and ``shadow_fn`` are
+    chosen once from the configuration (``orbit.PROPAGATORS``, ``shadow.SHADOW_MODELS``).
+    """
+    with jax.named_scope("orbit"):
+        r, v = propagator.advance(state.r_eci_m, state.v_eci_m_s, params.elements0, t_end_s, dt_s, env)
+
+    with jax.named_scope("shadow"):
+        to_sun = r_sun_eci_m - r
+        sun_distance_m = jnp.sqrt(jnp.sum(to_sun * to_sun))
+        s_hat = to_sun / sun_distance_m
+        sunlit = shadow_fn(r, r_sun_eci_m, env.shadow_radius_m, env.sun_radius_m)
+        beta = beta_angle(r, v, r_sun_eci_m)
+
+    with jax.named_scope("irradiance"):
+        normals = surface_normals(params.surf_pointing, params.surf_rsw, r, v, s_hat)
+        direct_f, albedo_f, ir_f = surface_fluxes(normals, r, s_hat, sun_distance_m, sunlit, env)
+        direct_b, albedo_b, ir_b = surface_fluxes(-normals, r, s_hat, sun_distance_m, sunlit, env)
+        area = params.surf_area_m2
+        absorbed_surf_w = area * (
+            params.surf_absorptance * (direct_f + albedo_f)
+            + params.surf_emittance * ir_f
+            + params.surf_back_absorptance * (direct_b + albedo_b)
+            + params.surf_back_emittance * ir_b
+        )
+        cells_incident_w = jnp.sum(area * params.surf_cells * (direct_f + albedo_f))
+        emission_w_k4 = env.sigma_w_m2_k4 * (
+            (area * (params.surf_emittance + params.surf_back_emittance)) @ params.surf_component
+        )
+
+    with jax.named_scope("power"):
+        t0 = state.temperature_k
+        eta = array_efficiency(
+            params.array_component @ t0, params.array_efficiency, params.array_temp_coeff_per_k,
+            params.array_ref_temperature_k, params.array_age_factor,
+        )
+        array_power_w = eta * params.array_packing * cells_incident_w
+        soc = state.battery_energy_j / params.battery_capacity_j
+        floor_soc = params.battery_floor_j / params.battery_capacity_j
+        throttle = throttle_factor(
+            params.chip_component @ t0, soc, params.throttle_temperature_k, params.throttle_band_k,
+            params.throttle_soc, floor_soc,
+        )
+        compute_nominal_w = params.accelerators * params.accelerator_power_w
+        flows = power_step(
+            array_power_w, params.bus_power_w, compute_nominal_w, params.utilization * throttle,
+            state.battery_energy_j, params.battery_capacity_j, params.battery_floor_j,
+            params.charge_efficiency, params.discharge_efficiency, dt_s,
+        )
+
+    with jax.named_scope("thermal"):
+        extracted_w = array_power_w - flows["shed_w"]
+        electric_heat_w = (
+            params.chip_component * flows["compute_w"]
+            + params.bus_component * flows["bus_w"]
+            + params.battery_component * flows["battery_heat_w"]
+            - params.array_component * extracted_w
+        )
+        heat_w = absorbed_surf_w @ params.surf_component + electric_heat_w
+        t1, emitted_w = thermal_step(
+            t0, params.heat_capacity_j_k, params.conductance_w_k, emission_w_k4, heat_w, dt_s, env.sink_k
+        )
+
+    with jax.named_scope("faults"):
+        finite = (
+            jnp.all(jnp.isfinite(r)) & jnp.all(jnp.isfinite(v)) & jnp.all(jnp.isfinite(t1))
+            & jnp.isfinite(flows["battery_energy_j"])
+        )
+        below = jnp.sum(r * r) < env.r_eq_m * env.r_eq_m
+        healthy = state.status == STATUS_OK
+        new_fault = jnp.where(~finite, STATUS_NON_FINITE, jnp.where(below, STATUS_BELOW_SURFACE, STATUS_OK))
+        fault_now = active & healthy & (new_fault != STATUS_OK)
+        status = jnp.where(fault_now, new_fault, state.status).astype(jnp.int32)
+        fault_time_s = jnp.where(fault_now, t_end_s, state.fault_time_s)
+        update = active & healthy & ~fault_now
+
+    with jax.named_scope("accumulate"):
+        a = state.acc
+        soc1 = flows["battery_energy_j"] / params.battery_capacity_j
+        accelerator_s = jnp.where(params.accelerator_power_w > 0, flows["compute_w"] / jnp.where(
+            params.accelerator_power_w > 0, params.accelerator_power_w, 1.0), 0.0) * dt_s
+        acc = Accumulators(
+            sunlit_s=a.sunlit_s + sunlit * dt_s,
+            elapsed_s=a.elapsed_s + dt_s,
+            temperature_min_k=jnp.minimum(a.temperature_min_k, t1),
+            temperature_max_k=jnp.maximum(a.temperature_max_k, t1),
+            state_of_charge_min=jnp.minimum(a.state_of_charge_min, soc1),
+            energy_generated_j=a.energy_generated_j + array_power_w * dt_s,
+            energy_shed_j=a.energy_shed_j + flows["shed_w"] * dt_s,
+            energy_consumed_j=a.energy_consumed_j + (flows["compute_w"] + flows["bus_w"]) * dt_s,
+            energy_unmet_j=a.energy_unmet_j + flows["unmet_w"] * dt_s,
+            compute_delivered_s=a.compute_delivered_s + accelerator_s,
+            compute_nameplate_s=a.compute_nameplate_s + params.accelerators * dt_s,
+            absorbed_j=a.absorbed_j + jnp.sum(absorbed_surf_w) * dt_s,
+            emitted_j=a.emitted_j + jnp.sum(emitted_w) * dt_s,
+            electric_heat_j=a.electric_heat_j + jnp.sum(electric_heat_w) * dt_s,
+            charge_j=a.charge_j + flows["charge_w"] * dt_s,
+            discharge_j=a.discharge_j + flows["discharge_w"] * dt_s,
+            battery_loss_j=a.battery_loss_j + flows["battery_heat_w"] * dt_s,
+        )
+        stepped = NodeState(
+            r_eci_m=r, v_eci_m_s=v, battery_energy_j=flows["battery_energy_j"], temperature_k=t1,
+            status=status, fault_time_s=fault_time_s, acc=acc,
+        )
+        frozen = dataclasses.replace(state, status=status, fault_time_s=fault_time_s)
+        new_state = jax.tree_util.tree_map(lambda n, o: jnp.where(update, n, o), stepped, frozen)
+
+    compute_nominal_safe = jnp.where(compute_nominal_w > 0, compute_nominal_w, 1.0)
+    diagnostics = {
+        "sunlit_fraction": sunlit,
+        "beta_angle": beta,
+        "array_power": array_power_w,
+        "load_power": flows["compute_w"] + flows["bus_w"],
+        "shed_power": flows["shed_w"],
+        "battery_energy": flows["battery_energy_j"],
+        "state_of_charge": soc1,
+        "compute_utilization": jnp.where(compute_nominal_w > 0, flows["compute_w"] / compute_nominal_safe, 0.0),
+        "temperature": t1,
+        "heat_rejected": jnp.sum(emitted_w),
+        "position_eci": r,
+        "velocity_eci": v,
+    }
+    # a faulty node reports NaN rather than stale or corrupt numbers
+    diagnostics = jax.tree_util.tree_map(
+        lambda x: jnp.where(status == STATUS_OK, x, jnp.nan).astype(x.dtype), diagnostics
+    )
+    return new_state, diagnostics
+
+
+def make_env(*, shadow_radius_m, solar_constant_w_m2, albedo, earth_ir_w_m2, epoch_jd_tt_whole,
+             epoch_jd_tt_fraction, dtype=jnp.float64) -> EnvParams:
+    """EnvParams with the SPEC constants and the given scenario values."""
+
+    def f(x):
+        return jnp.asarray(x, dtype)
+
+    return EnvParams(
+        gm_m3_s2=f(c.GM_EARTH_M3_S2), r_eq_m=f(c.R_EARTH_EQ_M), j2=f(c.J2_EARTH),
+        shadow_radius_m=f(shadow_radius_m), sun_radius_m=f(c.R_SUN_M), au_m=f(c.AU_M),
+        solar_constant_w_m2=f(solar_constant_w_m2), albedo=f(albedo), earth_ir_w_m2=f(earth_ir_w_m2),
+        sink_k=f(c.DEEP_SPACE_SINK_K), sigma_w_m2_k4=f(c.STEFAN_BOLTZMANN_W_M2_K4),
+        epoch_jd_tt_whole=jnp.asarray(epoch_jd_tt_whole, jnp.float64),
+        epoch_jd_tt_fraction=jnp.asarray(epoch_jd_tt_fraction, jnp.float64),
+    )
+
+
+def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chunk: int, variables: tuple[str, ...]):
+    """Compile-once chunk: ``chunk(params, state, env, first_step, total_steps, dt_s)``.
+
+    Runs ``steps_per_output * outputs_per_chunk`` steps from global step index ``first_step``;
+    steps with index >= ``total_steps`` leave the state unchanged (the last chunk is padded,
+    not recompiled). Returns ``(state, samples)`` where ``samples[name]`` has shape
+    ``(outputs_per_chunk, n_nodes, ...)``, taken at the end of every ``steps_per_output`` steps.
+    ``params`` and ``state`` carry a leading node axis; ``env`` does not.
+    """
+    variables = tuple(variables)
+
+    def step_all(params, state, env, r_sun, t_end_s, dt_s, active):
+        def one(p, s):
+            return node_step(p, s, env, r_sun, t_end_s, dt_s, active, propagator, shadow_fn)
+
+        return jax.vmap(one)(params, state)
+
+    def chunk(params, state, env, first_step, total_steps, dt_s):
+        def one_step(carry, k):
+            st, _ = carry
+            t_end_s = (k + 1).astype(jnp.float64) * dt_s.astype(jnp.float64)
+            with jax.named_scope("sun"):
+                r_sun = sun_position_eci(env.epoch_jd_tt_whole, env.epoch_jd_tt_fraction + t_end_s / c.SECONDS_PER_DAY)
+            r_sun = r_sun.astype(st.r_eci_m.dtype)
+            st, diag = step_all(params, st, env, r_sun, t_end_s.astype(st.r_eci_m.dtype), dt_s, k < total_steps)
+            return (st, diag), None
+
+        def one_output(carry, j):
+            k0 = first_step + j * steps_per_output
+            carry, _ = jax.lax.scan(one_step, carry, k0 + jnp.arange(steps_per_output))
+            return carry, {name: carry[1][name] for name in variables}
+
+        dummy_sun = jnp.zeros(3, state.r_eci_m.dtype)
+        diag_shape = jax.eval_shape(
+            lambda: step_all(params, state, env, dummy_sun, dt_s, dt_s, True)[1]
+        )
+        diag0 = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), diag_shape)
+        (state, _), samples = jax.lax.scan(one_output, (state, diag0), jnp.arange(outputs_per_chunk))
+        return state, samples
+
+    return jax.jit(chunk)

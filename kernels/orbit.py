@@ -1,0 +1,189 @@
+"""Orbit propagation: Keplerian elements <-> ECI state, point mass + J2 (Cowell, RK4) and
+analytic J2-secular propagation of mean elements.
+
+Frame: ECI (GCRS axes, treated as J2000); the Earth's rotation axis is the z axis for the
+zonal harmonic J2 (precession and nutation of the pole neglected).
+
+Sources: Vallado, *Fundamentals of Astrodynamics and Applications*, 4th ed. (2013):
+algorithms 9 (COE2RV), 10 (RV2COE); J2 acceleration eq. 8-30; secular rates eq. 9-41.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+_KEPLER_NEWTON_ITERATIONS = 12  # converges to machine precision for e < 0.95 from E0 below
+
+
+def _safe_norm(x, axis=-1):
+    """Euclidean norm whose gradient stays finite at x = 0 (double-where)."""
+    sq = jnp.sum(x * x, axis=axis)
+    nonzero = sq > 0
+    return jnp.where(nonzero, jnp.sqrt(jnp.where(nonzero, sq, 1.0)), 0.0)
+
+
+def solve_kepler(mean_anomaly_rad, e):
+    """Eccentric anomaly E [rad] from M = E - e sin E by a fixed number of Newton steps.
+
+    ``mean_anomaly_rad``: [rad] any real; ``e``: eccentricity in [0, 0.95). Same shape.
+    A fixed iteration count keeps the function jit- and grad-friendly.
+    """
+    m = jnp.mod(mean_anomaly_rad + jnp.pi, 2 * jnp.pi) - jnp.pi  # (-pi, pi]
+    ecc_anomaly = m + e * jnp.sin(m) / (1.0 - jnp.sin(m + e) + jnp.sin(m))
+
+    def newton(_, ecc):
+        return ecc - (ecc - e * jnp.sin(ecc) - m) / (1.0 - e * jnp.cos(ecc))
+
+    return jax.lax.fori_loop(0, _KEPLER_NEWTON_ITERATIONS, newton, ecc_anomaly)
+
+
+def elements_to_state(a_m, e, i_rad, raan_rad, argp_rad, mean_anomaly_rad, gm_m3_s2):
+    """ECI position [m] (3,) and velocity [m/s] (3,) from classical Keplerian elements.
+
+    Elliptic orbits only (0 <= e < 1). Scalars in; vmap for many.
+    """
+    ecc_anomaly = solve_kepler(mean_anomaly_rad, e)
+    cos_e, sin_e = jnp.cos(ecc_anomaly), jnp.sin(ecc_anomaly)
+    sqrt_1me2 = jnp.sqrt(1.0 - e * e)
+    # perifocal (PQW) position and velocity
+    x_pf = a_m * (cos_e - e)
+    y_pf = a_m * sqrt_1me2 * sin_e
+    r_m = a_m * (1.0 - e * cos_e)
+    speed_factor = jnp.sqrt(gm_m3_s2 * a_m) / r_m
+    vx_pf = -speed_factor * sin_e
+    vy_pf = speed_factor * sqrt_1me2 * cos_e
+    p_hat, q_hat = _perifocal_axes(i_rad, raan_rad, argp_rad)
+    r_eci_m = x_pf * p_hat + y_pf * q_hat
+    v_eci_m_s = vx_pf * p_hat + vy_pf * q_hat
+    return r_eci_m, v_eci_m_s
+
+
+def _perifocal_axes(i_rad, raan_rad, argp_rad):
+    """Unit vectors P (to periapsis) and Q (90 deg ahead in the orbit plane), ECI, (3,) each."""
+    co, so = jnp.cos(raan_rad), jnp.sin(raan_rad)
+    cw, sw = jnp.cos(argp_rad), jnp.sin(argp_rad)
+    ci, si = jnp.cos(i_rad), jnp.sin(i_rad)
+    p_hat = jnp.stack([co * cw - so * sw * ci, so * cw + co * sw * ci, sw * si])
+    q_hat = jnp.stack([-co * sw - so * cw * ci, -so * sw + co * cw * ci, cw * si])
+    return p_hat, q_hat
+
+
+def state_to_elements(r_eci_m, v_eci_m_s, gm_m3_s2):
+    """Classical elements (a_m, e, i_rad, raan_rad, argp_rad, mean_anomaly_rad) from an ECI
+    state. Elliptic orbits. For circular or equatorial orbits the undefined angles follow the
+    usual conventions: raan = 0 when equatorial, argp = 0 when circular (the anomaly then
+    carries the argument of latitude or true longitude).
+    """
+    dtype = r_eci_m.dtype
+    r = _safe_norm(r_eci_m)
+    v2 = jnp.sum(v_eci_m_s * v_eci_m_s)
+    h_vec = jnp.cross(r_eci_m, v_eci_m_s)
+    h = _safe_norm(h_vec)
+    a_m = 1.0 / (2.0 / r - v2 / gm_m3_s2)
+    e_vec = jnp.cross(v_eci_m_s, h_vec) / gm_m3_s2 - r_eci_m / r
+    e = _safe_norm(e_vec)
+    i_rad = jnp.arctan2(jnp.hypot(h_vec[0], h_vec[1]), h_vec[2])
+    z_hat = jnp.asarray([0.0, 0.0, 1.0], dtype)
+    n_vec = jnp.cross(z_hat, h_vec)  # line of nodes
+    n = _safe_norm(n_vec)
+    eps = jnp.asarray(1e-11, dtype)
+    equatorial = n < eps * h
+    circular = e < eps
+    x_ref = jnp.where(equatorial, jnp.asarray([1.0, 0.0, 0.0], dtype), n_vec / jnp.where(equatorial, 1.0, n))
+    raan_rad = jnp.where(equatorial, 0.0, jnp.mod(jnp.arctan2(n_vec[1], n_vec[0]), 2 * jnp.pi))
+    h_hat = h_vec / h
+    y_ref = jnp.cross(h_hat, x_ref)
+    # argument of periapsis measured from x_ref in the orbit plane
+    argp_rad = jnp.where(
+        circular, 0.0, jnp.mod(jnp.arctan2(jnp.dot(e_vec, y_ref), jnp.dot(e_vec, x_ref)), 2 * jnp.pi)
+    )
+    # true anomaly measured from periapsis (or from x_ref when circular)
+    u = jnp.arctan2(jnp.dot(r_eci_m, y_ref), jnp.dot(r_eci_m, x_ref))
+    nu = u - argp_rad
+    ecc_anomaly = 2.0 * jnp.arctan2(jnp.sqrt(1.0 - e) * jnp.sin(nu / 2), jnp.sqrt(1.0 + e) * jnp.cos(nu / 2))
+    mean_anomaly_rad = jnp.mod(ecc_anomaly - e * jnp.sin(ecc_anomaly), 2 * jnp.pi)
+    return a_m, e, i_rad, raan_rad, argp_rad, mean_anomaly_rad
+
+
+def accel_point_mass_j2(r_eci_m, gm_m3_s2, r_eq_m, j2):
+    """Gravitational acceleration [m/s^2] (3,) of a point mass plus the J2 zonal term.
+
+    Vallado eq. 8-30; the pole is the ECI z axis.
+    """
+    r2 = jnp.sum(r_eci_m * r_eci_m)
+    r = jnp.sqrt(r2)
+    z2_over_r2 = r_eci_m[2] * r_eci_m[2] / r2
+    mu_over_r3 = gm_m3_s2 / (r2 * r)
+    k = 1.5 * j2 * r_eq_m * r_eq_m / r2
+    factor_xy = 1.0 + k * (1.0 - 5.0 * z2_over_r2)
+    factor_z = 1.0 + k * (3.0 - 5.0 * z2_over_r2)
+    return -mu_over_r3 * r_eci_m * jnp.stack([factor_xy, factor_xy, factor_z])
+
+
+def rk4_step(r_eci_m, v_eci_m_s, dt_s, accel_fn):
+    """One classical fourth-order Runge-Kutta step of r'' = accel_fn(r). Returns (r, v)."""
+    a1 = accel_fn(r_eci_m)
+    r2 = r_eci_m + 0.5 * dt_s * v_eci_m_s
+    v2 = v_eci_m_s + 0.5 * dt_s * a1
+    a2 = accel_fn(r2)
+    r3 = r_eci_m + 0.5 * dt_s * v2
+    v3 = v_eci_m_s + 0.5 * dt_s * a2
+    a3 = accel_fn(r3)
+    r4 = r_eci_m + dt_s * v3
+    v4 = v_eci_m_s + dt_s * a3
+    a4 = accel_fn(r4)
+    r_new = r_eci_m + dt_s / 6.0 * (v_eci_m_s + 2.0 * v2 + 2.0 * v3 + v4)
+    v_new = v_eci_m_s + dt_s / 6.0 * (a1 + 2.0 * a2 + 2.0 * a3 + a4)
+    return r_new, v_new
+
+
+def j2_secular_rates(a_m, e, i_rad, gm_m3_s2, r_eq_m, j2):
+    """First-order J2 secular rates [rad/s]: (raan_dot, argp_dot, mean_anomaly_dot).
+
+    Vallado eq. 9-41: with p = a (1 - e^2), n = sqrt(GM / a^3),
+    raan_dot = -3/2 n J2 (R/p)^2 cos i, argp_dot = 3/4 n J2 (R/p)^2 (5 cos^2 i - 1),
+    M_dot = n + 3/4 n J2 (R/p)^2 sqrt(1 - e^2) (3 cos^2 i - 1).
+    """
+    p = a_m * (1.0 - e * e)
+    n = jnp.sqrt(gm_m3_s2 / (a_m * a_m * a_m))
+    k = 0.75 * n * j2 * (r_eq_m / p) ** 2
+    c2 = jnp.cos(i_rad) ** 2
+    raan_dot = -2.0 * k * jnp.cos(i_rad)
+    argp_dot = k * (5.0 * c2 - 1.0)
+    mean_anomaly_dot = n + k * jnp.sqrt(1.0 - e * e) * (3.0 * c2 - 1.0)
+    return raan_dot, argp_dot, mean_anomaly_dot
+
+
+class Cowell:
+    """Numerical integration (fixed-step RK4) of point mass + J2 from the current state."""
+
+    def advance(self, r_eci_m, v_eci_m_s, elements0, t_end_s, dt_s, env):
+        del elements0, t_end_s
+
+        def accel(r):
+            return accel_point_mass_j2(r, env.gm_m3_s2, env.r_eq_m, env.j2)
+
+        return rk4_step(r_eci_m, v_eci_m_s, dt_s, accel)
+
+
+class J2Secular:
+    """Analytic propagation of mean elements with the first-order J2 secular rates.
+
+    The output state is the Keplerian state of the mean elements at ``t_end_s`` (short-period
+    J2 terms, up to about 10 km in position, are neglected). ``elements0``: (6,) mean elements
+    at the epoch (a_m, e, i_rad, raan_rad, argp_rad, mean_anomaly_rad).
+    """
+
+    def advance(self, r_eci_m, v_eci_m_s, elements0, t_end_s, dt_s, env):
+        del r_eci_m, v_eci_m_s, dt_s
+        a, e, i, raan0, argp0, m0 = (elements0[k] for k in range(6))
+        raan_dot, argp_dot, m_dot = j2_secular_rates(a, e, i, env.gm_m3_s2, env.r_eq_m, env.j2)
+        two_pi = 2 * jnp.pi
+        raan = jnp.mod(raan0 + raan_dot * t_end_s, two_pi)
+        argp = jnp.mod(argp0 + argp_dot * t_end_s, two_pi)
+        m = jnp.mod(m0 + m_dot * t_end_s, two_pi)
+        return elements_to_state(a, e, i, raan, argp, m, env.gm_m3_s2)
+
+
+PROPAGATORS = {"cowell": Cowell, "j2_secular": J2Secular}

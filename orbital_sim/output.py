@@ -1,0 +1,748 @@
+"""Result file: HDF5 written with h5py, laid out as valid NetCDF-4 (SPEC section 5).
+
+The file is a plain HDF5 file that follows the netCDF-4 conventions, so that
+``xarray.open_dataset(path, engine="h5netcdf")``, ``ncdump`` and CF-aware tools read it:
+
+- Every dimension (``time``, ``node``, ``component``, ``xyz``) is a coordinate variable that is an
+  HDF5 dimension scale (``make_scale(name)``: ``CLASS = "DIMENSION_SCALE"``, ``NAME = name``), with
+  an int32 ``_Netcdf4Dimid`` attribute (0 time, 1 node, 2 component, 3 xyz) and an int32
+  ``_Netcdf4Coordinates`` attribute. ``time`` is the unlimited dimension (``maxshape=(None,)``).
+- Every other variable has each axis attached to its scale (``dims[i].attach_scale``) and an int32
+  ``_Netcdf4Coordinates`` attribute listing its dimension ids.
+- The file, and every dataset, track link and attribute creation order (``track_order=True``),
+  which the netCDF-4 format requires.
+- Text attributes are variable-length UTF-8 strings (netCDF ``string``); numeric attributes are
+  stored as 1-element arrays, as netcdf-c does; booleans become int8 (0/1). ``_NCProperties``
+  records the writer, as h5netcdf does.
+
+This module uses numpy and h5py only; xarray (with h5netcdf) is imported lazily in
+:func:`open_results`. It must not import jax.
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import os
+import sys
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import h5py
+import numpy as np
+
+__all__ = [
+    "TIME_SERIES",
+    "DEFAULT_VARIABLES",
+    "SUMMARY",
+    "STATUS_FLAGS",
+    "ResultWriter",
+    "open_results",
+    "read_summary",
+    "format_summary_table",
+    "describe",
+    "cf_time_units",
+]
+
+# --------------------------------------------------------------------------------------------
+# Variable registry: the single source of truth for names, dimensions, units and long names.
+# --------------------------------------------------------------------------------------------
+
+TIME_SERIES: dict[str, tuple[tuple[str, ...], str, str]] = {  # name: (dims, units, long_name)
+    "sunlit_fraction": (("time", "node"), "1",
+                        "fraction of the solar disk visible (0 umbra, 1 full sun)"),
+    "beta_angle": (("time", "node"), "rad", "beta angle: Sun elevation above the orbit plane"),
+    "array_power": (("time", "node"), "W",
+                    "electrical power from the solar array at its maximum power point"),
+    "load_power": (("time", "node"), "W",
+                   "electrical power delivered to bus and compute loads"),
+    "shed_power": (("time", "node"), "W", "surplus array power shed (not used or stored)"),
+    "battery_energy": (("time", "node"), "J", "energy stored in the battery"),
+    "state_of_charge": (("time", "node"), "1", "battery energy / capacity"),
+    "compute_utilization": (("time", "node"), "1", "accelerator utilisation after throttling"),
+    "temperature": (("time", "node", "component"), "K", "component temperature"),
+    "heat_rejected": (("time", "node"), "W",
+                      "net thermal power emitted to space by all surfaces"),
+    "position_eci": (("time", "node", "xyz"), "m", "position in the ECI frame (GCRS axes)"),
+    "velocity_eci": (("time", "node", "xyz"), "m s-1", "velocity in the ECI frame (GCRS axes)"),
+}
+
+DEFAULT_VARIABLES: list[str] = [
+    name for name in TIME_SERIES if name not in ("position_eci", "velocity_eci")
+]
+
+SUMMARY: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "eclipse_fraction": (("node",), "1",
+                         "time-averaged fraction of the Sun hidden by the Earth"),
+    "temperature_min": (("node", "component"), "K", "minimum component temperature over the run"),
+    "temperature_max": (("node", "component"), "K", "maximum component temperature over the run"),
+    "energy_generated": (("node",), "J", "array electrical energy produced"),
+    "energy_shed": (("node",), "J", "surplus array electrical energy shed (not used or stored)"),
+    "energy_consumed": (("node",), "J", "electrical energy delivered to loads"),
+    "state_of_charge_min": (("node",), "1", "minimum battery state of charge over the run"),
+    "compute_delivered": (("node",), "s",
+                          "accelerator-seconds delivered at full utilisation"),
+    "compute_availability": (("node",), "1", "delivered compute / nameplate compute"),
+    "status": (("node",), "1", "0 ok; non-zero: fault code (see flag_meanings)"),
+}
+
+#: Fault codes of the ``status`` summary variable (CF flag_values / flag_meanings).
+STATUS_FLAGS: dict[int, str] = {0: "ok", 1: "non_finite_state", 2: "below_surface"}
+
+_COORD_LONG_NAMES = {
+    "time": "time since the run epoch",
+    "node": "node name",
+    "component": "thermal component name",
+    "xyz": "Cartesian axis of the ECI frame",
+}
+_NODE_CLASS_LONG_NAME = "node class name"
+# netCDF-4 dimension ids, in creation order.
+_DIM_IDS = {"time": 0, "node": 1, "component": 2, "xyz": 3}
+# HDF5 / netCDF-4 bookkeeping attributes that readers should not show as metadata.
+_HIDDEN_ATTRS = frozenset({
+    "REFERENCE_LIST", "CLASS", "DIMENSION_LIST", "NAME", "_Netcdf4Dimid",
+    "_Netcdf4Coordinates", "_nc3_strict", "_NCProperties",
+})
+_STR = h5py.string_dtype("utf-8")
+_MAX_NODE_CHUNK = 4096
+_TARGET_CHUNK_BYTES = 4 * 1024 * 1024
+
+
+def _software_version() -> str:
+    pkg = sys.modules.get(__package__ or "orbital_sim")
+    return str(getattr(pkg, "__version__", "unknown"))
+
+
+def _parse_epoch(epoch_iso: str) -> datetime:
+    """ISO 8601 string -> naive datetime in UTC (a string without an offset is taken as UTC)."""
+    try:
+        dt = datetime.fromisoformat(str(epoch_iso).strip())
+    except ValueError as exc:
+        raise ValueError(f"epoch_iso = {epoch_iso!r}: not an ISO 8601 date-time") from exc
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return dt
+
+
+def cf_time_units(epoch_iso: str) -> str:
+    """CF ``units`` of the time coordinate: ``seconds since YYYY-MM-DD HH:MM:SS[.ffffff]`` (UTC).
+
+    The space-separated form without a zone suffix is the one CF, cftime, netcdf-c (udunits) and
+    pandas all parse the same way.
+    """
+    dt = _parse_epoch(epoch_iso)
+    text = dt.strftime("%Y-%m-%d %H:%M:%S")
+    if dt.microsecond:
+        text += f".{dt.microsecond:06d}"
+    return f"seconds since {text}"
+
+
+# --------------------------------------------------------------------------------------------
+# Attribute helpers (netCDF-compatible types only)
+# --------------------------------------------------------------------------------------------
+
+def _attr_value(key: str, value: Any) -> Any:
+    """Convert a Python/numpy value to an HDF5 attribute value that netCDF-4 understands."""
+    if isinstance(value, (str, np.str_)):
+        return np.array(str(value), dtype=_STR)
+    if isinstance(value, (bool, np.bool_)):
+        return np.array([int(value)], dtype=np.int8)
+    if isinstance(value, int):
+        dtype = np.int32 if -(2**31) <= value < 2**31 else np.int64
+        return np.array([value], dtype=dtype)
+    if isinstance(value, float):
+        return np.array([value], dtype=np.float64)
+    if isinstance(value, np.integer):
+        return np.array([value], dtype=value.dtype)
+    if isinstance(value, np.floating):  # netCDF has no float16
+        return np.array([value], dtype=np.float32 if value.dtype.itemsize < 4 else value.dtype)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        arr = np.asarray(value)
+        if arr.ndim > 1:
+            raise TypeError(f"attribute {key!r}: only scalars and 1-D sequences are allowed")
+        if arr.size == 0:
+            raise TypeError(f"attribute {key!r}: empty sequences are not allowed")
+        if arr.dtype.kind in "US" or arr.dtype == object:
+            return np.array([str(v) for v in arr.tolist()], dtype=_STR)
+        if arr.dtype.kind == "b":
+            return arr.astype(np.int8)
+        if arr.dtype.kind == "f" and arr.dtype.itemsize < 4:
+            return arr.astype(np.float32)
+        if arr.dtype.kind in "iuf":
+            return arr
+    raise TypeError(
+        f"attribute {key!r} = {value!r}: type {type(value).__name__} cannot be stored in a "
+        "netCDF file (use str, int, float, bool or a 1-D sequence of them)"
+    )
+
+
+def _set_attr(obj: h5py.HLObject, key: str, value: Any) -> None:
+    obj.attrs.create(key, _attr_value(key, value))
+
+
+def _read_attr(value: Any) -> Any:
+    """HDF5 attribute value -> plain Python value (strings decoded, 1-element arrays unwrapped)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "S" or value.dtype == object:
+            items = [v.decode("utf-8", "replace") if isinstance(v, bytes) else v
+                     for v in value.tolist()]
+            return items[0] if len(items) == 1 else items
+        if value.size == 1:
+            return value.reshape(()).item()
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _read_attrs(obj: h5py.HLObject) -> dict[str, Any]:
+    return {k: _read_attr(obj.attrs[k]) for k in obj.attrs if k not in _HIDDEN_ATTRS}
+
+
+def _check_output_path(path: Path, overwrite: bool) -> None:
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.exists():
+        raise FileNotFoundError(
+            errno.ENOENT, f"output directory does not exist: {parent} (create it first)",
+            str(parent))
+    if not parent.is_dir():
+        raise NotADirectoryError(
+            errno.ENOTDIR, f"output directory is not a directory: {parent}", str(parent))
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(
+            errno.EACCES, f"output directory is not writable: {parent}", str(parent))
+    if path.is_dir():
+        raise IsADirectoryError(
+            errno.EISDIR, f"output path is a directory, not a file: {path}", str(path))
+    if path.exists() and not overwrite:
+        raise FileExistsError(
+            errno.EEXIST, f"output file already exists: {path} (pass overwrite=True to replace "
+            "it)", str(path))
+
+
+def _unique_names(kind: str, names: Sequence[str]) -> list[str]:
+    names = [str(n) for n in names]
+    if not names:
+        raise ValueError(f"{kind}: at least one name is needed")
+    dup = sorted(n for n, count in Counter(names).items() if count > 1)
+    if dup:
+        raise ValueError(f"{kind}: duplicate names {dup}")
+    return names
+
+
+# --------------------------------------------------------------------------------------------
+# Writer
+# --------------------------------------------------------------------------------------------
+
+class ResultWriter:
+    """Write a run's results chunk by chunk to a NetCDF-4-compatible HDF5 file.
+
+    ``completed`` (root attribute, int8) is 0 from creation until ``close(completed=True)``.
+    Leaving a ``with`` block closes the file with ``completed = 1`` if no exception is
+    propagating and ``close`` was not called, else 0.
+
+    Every ``write_chunk`` ends with an HDF5 flush, so a process killed between chunks leaves a
+    readable file holding every finished chunk. A kill in the middle of a chunk may leave that
+    chunk partly written (NaN data / NaT times) and, rarely, the file unreadable: HDF5 has no
+    journal outside SWMR mode.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        node_names: Sequence[str],
+        node_class: Sequence[str],
+        component_names: Sequence[str],
+        epoch_iso: str,
+        variables: Sequence[str] | None,
+        attrs: Mapping[str, Any],
+        compression: int = 4,
+        overwrite: bool = False,
+        expected_times: int | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self._file: h5py.File | None = None
+        nodes = _unique_names("node_names", node_names)
+        classes = [str(c) for c in node_class]
+        if len(classes) != len(nodes):
+            raise ValueError(f"node_class has {len(classes)} entries for {len(nodes)} nodes")
+        components = _unique_names("component_names", component_names)
+        if variables is None:
+            variables = DEFAULT_VARIABLES
+        unknown = [v for v in variables if v not in TIME_SERIES]
+        if unknown:
+            raise ValueError(f"unknown output variables {unknown}; known: {list(TIME_SERIES)}")
+        self.variables: list[str] = list(dict.fromkeys(variables))
+        if isinstance(compression, bool) or not isinstance(compression, (int, np.integer)) \
+                or not 0 <= compression <= 9:
+            raise ValueError(f"compression = {compression!r}: must be an integer in 0..9")
+        if expected_times is not None and (
+                isinstance(expected_times, bool) or int(expected_times) != expected_times
+                or expected_times < 0):
+            raise ValueError(f"expected_times = {expected_times!r}: must be an integer >= 0")
+        units = cf_time_units(epoch_iso)  # validates the epoch before anything is created
+        _check_output_path(self.path, overwrite)
+
+        self.node_names = nodes
+        self.node_class = classes
+        self.component_names = components
+        self.epoch_iso = str(epoch_iso)
+        self.compression = int(compression)
+        self.expected_times = None if expected_times is None else int(expected_times)
+        self._sizes = {"node": len(nodes), "component": len(components), "xyz": 3}
+        self._n_times = 0
+        self._last_time = -math.inf
+        self._completed_on_close: bool | None = None
+
+        try:
+            self._file = h5py.File(self.path, "w", track_order=True)
+            self._create_layout(units, attrs)
+            self._file.flush()
+        except BaseException:
+            if self._file is not None:
+                try:
+                    self._file.close()
+                finally:
+                    self._file = None
+                    try:
+                        self.path.unlink()
+                    except OSError:
+                        pass
+            raise
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def _create_layout(self, time_units: str, attrs: Mapping[str, Any]) -> None:
+        f = self._file
+        assert f is not None
+        root: dict[str, Any] = {
+            "Conventions": "CF-1.10",
+            "title": "orbital_sim results",
+            "software_version": _software_version(),
+            "epoch": self.epoch_iso,
+            "config_toml": "",
+            "device": "unknown",
+            "dtype": "unknown",
+        }
+        for key, value in dict(attrs or {}).items():
+            if key in _HIDDEN_ATTRS or key in ("completed", "expected_time_samples"):
+                raise ValueError(f"attrs: {key!r} is reserved")
+            root[str(key)] = value
+        root.setdefault(
+            "history",
+            f"{datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')} created by "
+            f"orbital_sim {root['software_version']}")
+        ncprops = (f"version=2,orbital_sim={_software_version()},"
+                   f"hdf5={h5py.version.hdf5_version},h5py={h5py.__version__}")
+        f.attrs.create("_NCProperties", np.array(ncprops.encode("ascii")),
+                       dtype=h5py.string_dtype("ascii", len(ncprops)))
+        for key, value in root.items():
+            _set_attr(f, key, value)
+        _set_attr(f, "completed", np.int8(0))
+        if self.expected_times is not None:
+            _set_attr(f, "expected_time_samples", self.expected_times)
+
+        # Coordinate variables = dimension scales, created in dimension-id order.
+        t_chunk = min(max(self.expected_times or 0, 256), 4096)
+        time = f.create_dataset("time", shape=(0,), maxshape=(None,), dtype=np.float64,
+                                chunks=(t_chunk,), fillvalue=np.nan, track_order=True)
+        coord_values = {
+            "node": self.node_names,
+            "component": self.component_names,
+            "xyz": ["x", "y", "z"],
+        }
+        scales = {"time": time}
+        for name, values in coord_values.items():
+            scales[name] = f.create_dataset(name, data=np.array(values, dtype=_STR),
+                                            dtype=_STR, track_order=True)
+        for name, ds in scales.items():
+            ds.make_scale(name)
+            ds.attrs.create("_Netcdf4Dimid", np.int32(_DIM_IDS[name]))
+            ds.attrs.create("_Netcdf4Coordinates", np.array([_DIM_IDS[name]], np.int32))
+            _set_attr(ds, "long_name", _COORD_LONG_NAMES[name])
+        for key, value in (("units", time_units), ("calendar", "standard"),
+                           ("standard_name", "time"), ("axis", "T")):
+            _set_attr(time, key, value)
+        self._scales = scales
+
+        cls = f.create_dataset("node_class", data=np.array(self.node_class, dtype=_STR),
+                               dtype=_STR, track_order=True)
+        self._attach(cls, ("node",))
+        _set_attr(cls, "long_name", _NODE_CLASS_LONG_NAME)
+
+    def _attach(self, ds: h5py.Dataset, dims: tuple[str, ...]) -> None:
+        for axis, dim in enumerate(dims):
+            ds.dims[axis].attach_scale(self._scales[dim])
+        ds.attrs.create("_Netcdf4Coordinates", np.array([_DIM_IDS[d] for d in dims], np.int32))
+
+    def _chunks(self, k: int, dims: tuple[str, ...], itemsize: int) -> tuple[int, ...]:
+        inner = int(np.prod([self._sizes[d] for d in dims[2:]], dtype=np.int64))
+        node_c = min(self._sizes["node"], _MAX_NODE_CHUNK)
+        time_c = max(1, k)
+        while time_c * node_c * inner * itemsize > _TARGET_CHUNK_BYTES and node_c > 256:
+            node_c = (node_c + 1) // 2
+        if time_c * node_c * inner * itemsize > _TARGET_CHUNK_BYTES:
+            time_c = max(1, _TARGET_CHUNK_BYTES // (node_c * inner * itemsize))
+        return (time_c, node_c) + tuple(self._sizes[d] for d in dims[2:])
+
+    def _create_variable(self, name: str, dims: tuple[str, ...], units: str, long_name: str,
+                         dtype: np.dtype, chunks: tuple[int, ...] | None,
+                         shape: tuple[int, ...]) -> h5py.Dataset:
+        f = self._file
+        assert f is not None
+        kwargs: dict[str, Any] = {}
+        if chunks is not None:
+            kwargs["chunks"] = chunks
+            kwargs["maxshape"] = (None,) + shape[1:] if dims[0] == "time" else shape
+            if self.compression:
+                kwargs.update(compression="gzip", compression_opts=self.compression,
+                              shuffle=True)
+        is_float = dtype.kind == "f"
+        if is_float:
+            kwargs["fillvalue"] = dtype.type(np.nan)
+        ds = f.create_dataset(name, shape=shape, dtype=dtype, track_order=True, **kwargs)
+        self._attach(ds, dims)
+        if is_float:
+            ds.attrs.create("_FillValue", np.array([np.nan], dtype=dtype))
+        _set_attr(ds, "units", units)
+        _set_attr(ds, "long_name", long_name)
+        _set_attr(ds, "coordinates", "node_class")
+        return ds
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _require_open(self) -> h5py.File:
+        if self._file is None:
+            raise ValueError(f"ResultWriter for {self.path} is closed")
+        return self._file
+
+    def _shape(self, dims: tuple[str, ...], k: int | None) -> tuple[int, ...]:
+        return tuple(k if d == "time" else self._sizes[d] for d in dims)  # type: ignore[misc]
+
+    @property
+    def samples_written(self) -> int:
+        """Number of time samples written so far."""
+        return self._n_times
+
+    def write_chunk(self, time_s: np.ndarray, series: Mapping[str, Any]) -> None:
+        """Append ``k = len(time_s)`` samples along ``time`` and flush the file.
+
+        ``time_s``: float64 seconds since the epoch, strictly increasing and after the samples
+        already written. ``series`` holds exactly the writer's ``variables``, each shaped like
+        its dimensions with ``time = k`` (``(k, node)``, ``(k, node, component)`` or
+        ``(k, node, 3)``). Floating arrays keep their dtype (float32 stays float32; the first
+        chunk fixes each variable's dtype); other dtypes are stored as float64.
+        """
+        f = self._require_open()
+        t = np.asarray(time_s, dtype=np.float64)
+        if t.ndim != 1 or t.size == 0:
+            raise ValueError(f"time_s must be a non-empty 1-D array, got shape {t.shape}")
+        if not np.all(np.isfinite(t)):
+            raise ValueError("time_s holds non-finite values")
+        if np.any(np.diff(t) <= 0) or t[0] <= self._last_time:
+            raise ValueError("time_s must be strictly increasing and follow the samples "
+                             f"already written (last written: {self._last_time} s)")
+        k = t.size
+        missing = [v for v in self.variables if v not in series]
+        extra = [v for v in series if v not in self.variables]
+        if missing or extra:
+            raise ValueError(f"write_chunk: missing variables {missing}, unexpected {extra}; "
+                             f"this writer writes {self.variables}")
+        arrays: dict[str, np.ndarray] = {}
+        for name in self.variables:
+            dims = TIME_SERIES[name][0]
+            arr = np.asarray(series[name])
+            want = self._shape(dims, k)
+            if arr.shape != want:
+                raise ValueError(f"{name}: shape {arr.shape}, expected {want} {dims}")
+            if arr.dtype.kind != "f" or arr.dtype.itemsize < 4:
+                arr = arr.astype(np.float64)
+            arrays[name] = arr
+
+        n0, n1 = self._n_times, self._n_times + k
+        for name in self.variables:  # data first, the time coordinate last
+            arr = arrays[name]
+            if name not in f:
+                dims, units, long_name = TIME_SERIES[name]
+                self._create_variable(name, dims, units, long_name, arr.dtype,
+                                      self._chunks(k, dims, arr.dtype.itemsize),
+                                      self._shape(dims, 0))
+            ds = f[name]
+            ds.resize(n1, axis=0)
+            ds[n0:n1] = arr
+        time = self._scales["time"]
+        time.resize((n1,))
+        time[n0:n1] = t
+        self._n_times = n1
+        self._last_time = float(t[-1])
+        f.flush()
+
+    def write_summary(self, summary: Mapping[str, Any]) -> None:
+        """Write (or overwrite) per-node summary variables; names must be keys of SUMMARY."""
+        f = self._require_open()
+        unknown = [k for k in summary if k not in SUMMARY]
+        if unknown:
+            raise ValueError(f"unknown summary variables {unknown}; known: {list(SUMMARY)}")
+        arrays = {}
+        for name, value in summary.items():
+            dims = SUMMARY[name][0]
+            arr = np.asarray(value)
+            want = self._shape(dims, None)
+            if arr.shape != want:
+                raise ValueError(f"{name}: shape {arr.shape}, expected {want} {dims}")
+            if name == "status":
+                if arr.dtype.kind not in "iub" or (arr.size and (arr.min() < -128
+                                                                or arr.max() > 127)):
+                    raise ValueError("status: integer fault codes in -128..127 expected")
+                arr = arr.astype(np.int8)
+            else:
+                arr = arr.astype(np.float64)
+            arrays[name] = arr
+        for name, arr in arrays.items():
+            if name not in f:
+                dims, units, long_name = SUMMARY[name]
+                ds = self._create_variable(name, dims, units, long_name, arr.dtype, None,
+                                           arr.shape)
+                if name == "status":
+                    ds.attrs.create("flag_values",
+                                    np.array(sorted(STATUS_FLAGS), dtype=np.int8))
+                    _set_attr(ds, "flag_meanings",
+                              " ".join(STATUS_FLAGS[c] for c in sorted(STATUS_FLAGS)))
+            f[name][...] = arr
+        f.flush()
+
+    def close(self, completed: bool) -> None:
+        """Set the root attribute ``completed`` (int8 1 or 0) and close the file (idempotent)."""
+        if self._file is None:
+            return
+        f = self._file
+        try:
+            # modify() rewrites the int8 value in place, keeping attribute creation order.
+            f.attrs.modify("completed", np.array([1 if completed else 0], dtype=np.int8))
+            f.flush()
+        finally:
+            self._file = None
+            f.close()
+
+    def __enter__(self) -> "ResultWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(completed=exc_type is None)
+
+
+# --------------------------------------------------------------------------------------------
+# Readers
+# --------------------------------------------------------------------------------------------
+
+def open_results(path: str | os.PathLike, **kwargs: Any):
+    """Open a result file as an ``xarray.Dataset`` (engine h5netcdf; time decoded to datetime64).
+
+    Root attribute ``completed`` reads back as ``numpy.int8`` (0 or 1).
+    """
+    try:
+        import h5netcdf  # noqa: F401
+        import xarray as xr
+    except ImportError as exc:
+        raise ImportError(
+            "open_results needs xarray and h5netcdf: pip install xarray h5netcdf") from exc
+    return xr.open_dataset(os.fspath(path), engine="h5netcdf", **kwargs)
+
+
+def _open_read(path: str | os.PathLike) -> h5py.File:
+    """Open read-only; if a running writer holds the HDF5 file lock, read without locking.
+
+    A file that is being written is consistent after each flush (end of every chunk); a read
+    that overlaps a write may fail, and is retried by running the command again.
+    """
+    try:
+        return h5py.File(path, "r")
+    except BlockingIOError:
+        return h5py.File(path, "r", locking=False)
+
+
+def _strings(ds: h5py.Dataset) -> np.ndarray:
+    return np.array(ds.asstr()[...].tolist(), dtype=str)
+
+
+def read_summary(path: str | os.PathLike) -> dict[str, Any]:
+    """Read the per-node summary with h5py only.
+
+    Returns ``{"attrs": root attributes (plain Python values), "node": names, "node_class":
+    classes, "component": component names, <summary variable>: numpy array, ...}``; summary
+    variables absent from the file (run killed before the end) are absent from the dict.
+    """
+    with _open_read(path) as f:
+        out: dict[str, Any] = {"attrs": _read_attrs(f)}
+        for name in ("node", "node_class", "component"):
+            if name in f:
+                out[name] = _strings(f[name])
+        for name in SUMMARY:
+            if name in f:
+                out[name] = f[name][...]
+    return out
+
+
+def _fmt(value: float, spec: str) -> str:
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    return format(value, spec)
+
+
+def _reduce(fn, values: np.ndarray) -> float:
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    return float(fn(values)) if values.size else float("nan")
+
+
+def format_summary_table(summary: Mapping[str, Any], component_names: Sequence[str] | None,
+                         node_class: Sequence[str] | None = None) -> str:
+    """Plain-text table of the per-node summary, per node class and for the fleet.
+
+    ``summary`` maps SUMMARY names to per-node arrays (missing names give no row). Rows: node
+    count, eclipse fraction (mean/max), per-component min/max temperature (K and degC),
+    minimum state of charge, energy generated/consumed/shed (fleet total and per-node mean,
+    MWh), compute availability (mean/min) and the count of nodes with a non-zero status.
+    Every number has its unit in the ``unit`` column.
+    """
+    present = {k: np.asarray(v) for k, v in summary.items() if k in SUMMARY}
+    n = None
+    for v in present.values():
+        n = v.shape[0]
+        break
+    if n is None:
+        return "(no summary variables)"
+    if node_class is not None:
+        node_class = [str(c) for c in node_class]
+        if len(node_class) != n:
+            raise ValueError(f"node_class has {len(node_class)} entries for {n} nodes")
+        classes = list(dict.fromkeys(node_class))
+        groups = [(c, np.array([nc == c for nc in node_class])) for c in classes]
+    else:
+        groups = []
+    groups.append(("fleet", np.ones(n, dtype=bool)))
+    if "temperature_max" in present or "temperature_min" in present:
+        ncomp = (present.get("temperature_max", present.get("temperature_min"))).shape[1]
+        comps = list(component_names) if component_names is not None else \
+            [f"component {i}" for i in range(ncomp)]
+    else:
+        comps = []
+
+    rows: list[tuple[str, str, list[str]]] = []
+
+    def row(label: str, unit: str, fn) -> None:
+        rows.append((label, unit, [fn(mask) for _, mask in groups]))
+
+    row("nodes", "count", lambda m: str(int(m.sum())))
+    mwh = 1.0 / 3.6e9
+    if "eclipse_fraction" in present:
+        e = present["eclipse_fraction"]
+        row("eclipse fraction, mean", "%", lambda m: _fmt(100 * _reduce(np.mean, e[m]), ".1f"))
+        row("eclipse fraction, max", "%", lambda m: _fmt(100 * _reduce(np.max, e[m]), ".1f"))
+    for key, word, fn in (("temperature_max", "max", np.max), ("temperature_min", "min", np.min)):
+        if key not in present:
+            continue
+        temp = present[key]
+        for j, comp in enumerate(comps):
+            row(f"temperature {word}: {comp}", "K",
+                lambda m, j=j, t=temp, fn=fn: _fmt(_reduce(fn, t[m, j]), ".1f"))
+            row(f"temperature {word}: {comp}", "degC",
+                lambda m, j=j, t=temp, fn=fn: _fmt(_reduce(fn, t[m, j]) - 273.15, ".1f"))
+    if "state_of_charge_min" in present:
+        s = present["state_of_charge_min"]
+        row("state of charge, min", "%", lambda m: _fmt(100 * _reduce(np.min, s[m]), ".1f"))
+    for key, word in (("energy_generated", "generated"), ("energy_consumed", "consumed"),
+                      ("energy_shed", "shed")):
+        if key not in present:
+            continue
+        en = present[key]
+        row(f"energy {word}, total", "MWh", lambda m, en=en: _fmt(
+            _reduce(np.sum, en[m]) * mwh if m.any() else float("nan"), ".4g"))
+        row(f"energy {word}, per node", "MWh",
+            lambda m, en=en: _fmt(_reduce(np.mean, en[m]) * mwh, ".4g"))
+    if "compute_availability" in present:
+        a = present["compute_availability"]
+        row("compute availability, mean", "%",
+            lambda m: _fmt(100 * _reduce(np.mean, a[m]), ".1f"))
+        row("compute availability, min", "%", lambda m: _fmt(100 * _reduce(np.min, a[m]), ".1f"))
+    if "status" in present:
+        st = present["status"]
+        row("nodes with fault status", "count", lambda m: str(int(np.count_nonzero(st[m]))))
+
+    header = ("quantity", "unit", [g for g, _ in groups])
+    w0 = max(len(header[0]), *(len(r[0]) for r in rows))
+    w1 = max(len(header[1]), *(len(r[1]) for r in rows))
+    wc = [max(len(header[2][i]), *(len(r[2][i]) for r in rows)) for i in range(len(groups))]
+
+    def line(label: str, unit: str, cells: list[str]) -> str:
+        return "  ".join([label.ljust(w0), unit.ljust(w1)]
+                         + [c.rjust(w) for c, w in zip(cells, wc)]).rstrip()
+
+    out = [line(*header), "  ".join(["-" * w0, "-" * w1] + ["-" * w for w in wc])]
+    out += [line(*r) for r in rows]
+    return "\n".join(out)
+
+
+def describe(path: str | os.PathLike) -> str:
+    """Human-readable description of a result file (for ``orbital-sim info``), h5py only."""
+    lines: list[str] = []
+    with _open_read(path) as f:
+        attrs = _read_attrs(f)
+        completed = attrs.get("completed")
+        times = f["time"][...] if "time" in f else np.zeros(0)
+        nodes = _strings(f["node"]) if "node" in f else np.zeros(0, dtype=str)
+        classes = _strings(f["node_class"]) if "node_class" in f else None
+        comps = _strings(f["component"]) if "component" in f else np.zeros(0, dtype=str)
+        lines.append(f"file: {os.fspath(path)}")
+        lines.append(f"title: {attrs.get('title', '')}")
+        lines.append("completed: " + ("yes" if completed == 1 else
+                                      "NO (run unfinished or killed)"))
+        lines.append(f"software version: {attrs.get('software_version', 'unknown')}; "
+                     f"device: {attrs.get('device', 'unknown')}; "
+                     f"dtype: {attrs.get('dtype', 'unknown')}")
+        lines.append(f"epoch: {attrs.get('epoch', '?')} ({f['time'].attrs.get('units', '?')})"
+                     if "time" in f else f"epoch: {attrs.get('epoch', '?')}")
+        expected = attrs.get("expected_time_samples")
+        if expected:
+            lines.append(f"time samples: {times.size} written of {expected} expected "
+                         f"({100.0 * times.size / expected:.1f} %)")
+        else:
+            lines.append(f"time samples: {times.size} written")
+        finite = times[np.isfinite(times)]
+        if finite.size:
+            t0, t1 = finite[0] / 3600.0, finite[-1] / 3600.0
+            lines.append(f"time span: {t0:.4g} h to {t1:.4g} h after the epoch "
+                         f"({t1 - t0:.4g} h between first and last sample)")
+        else:
+            lines.append("time span: no samples written")
+        if classes is not None:
+            counts = {c: int(np.sum(classes == c)) for c in dict.fromkeys(classes.tolist())}
+            per = ", ".join(f"{c}: {k}" for c, k in counts.items())
+            lines.append(f"nodes: {nodes.size} in {len(counts)} class(es) ({per})")
+        else:
+            lines.append(f"nodes: {nodes.size}")
+        lines.append(f"components: {', '.join(comps.tolist())}")
+        lines.append("variables:")
+        registry = {**TIME_SERIES, **SUMMARY}
+        for name in list(TIME_SERIES) + list(SUMMARY):
+            if name not in f:
+                continue
+            ds = f[name]
+            units = _read_attr(ds.attrs.get("units", ""))
+            dims = registry[name][0]
+            shape = " x ".join(f"{d}={s}" for d, s in zip(dims, ds.shape))
+            lines.append(f"  {name:<22} [{units}]  ({shape}) {ds.dtype}")
+    summary = read_summary(path)
+    if any(k in summary for k in SUMMARY):
+        lines.append("")
+        lines.append("summary:")
+        lines.append(format_summary_table(summary, summary.get("component"),
+                                          summary.get("node_class")))
+    else:
+        lines.append("summary: not written (run unfinished)")
+    return "\n".join(lines)

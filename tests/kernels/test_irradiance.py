@@ -1,0 +1,75 @@
+"""View factor against numerical integration over the visible Earth cap; pointing rules;
+flux on surfaces."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from orbital_sim.kernels import constants as c
+from orbital_sim.kernels.irradiance import POINTING_CODES, surface_fluxes, surface_normals, view_factor_plate_sphere
+from orbital_sim.kernels.model import make_env
+from tests.reference import viewfactor_ref
+
+#: absolute; the partial-view branch meets zero like (lambda_edge - lambda)^(3/2), so a rounding
+#: of cos(lambda) exactly at the edge gives ~1e-9
+VIEW_FACTOR_TOL = 1e-8
+
+
+@pytest.mark.parametrize("h_ratio", [1.03, 1.0627, 1.2, 2.0, 6.61])
+def test_view_factor_matches_quadrature_at_every_tilt(h_ratio):
+    tilts = np.linspace(0, math.pi, 37)
+    got = np.asarray(view_factor_plate_sphere(h_ratio, jnp.cos(jnp.asarray(tilts))))
+    ref = np.array([viewfactor_ref.view_factor_plate_sphere_quadrature(h_ratio, t) for t in tilts])
+    np.testing.assert_allclose(got, ref, atol=VIEW_FACTOR_TOL)
+
+
+def test_view_factor_gradient_finite_and_continuous():
+    h = 1.1
+    f = jax.vmap(jax.grad(lambda x: view_factor_plate_sphere(h, jnp.cos(x))))
+    tilts = jnp.linspace(0.0, math.pi, 10001)
+    g = np.asarray(f(tilts))
+    assert np.all(np.isfinite(g))
+    # near the full-view edge acos(1/H) the two branches meet smoothly
+    edge = math.acos(1 / h)
+    left, right = (float(f(jnp.asarray([edge + d]))[0]) for d in (-1e-7, 1e-7))
+    assert left == pytest.approx(right, rel=1e-4)
+
+
+def _frame():
+    r = np.array([7000e3, 0.0, 0.0])
+    v = np.array([0.0, 7.5e3, 0.0])
+    s_hat = np.array([0.6, 0.0, 0.8])
+    return r, v, s_hat
+
+
+def test_pointing_rules():
+    r, v, s_hat = _frame()
+    codes = jnp.asarray(list(POINTING_CODES.values()), jnp.int32)
+    rsw = jnp.tile(jnp.asarray([0.0, 0.0, 1.0]), (len(codes), 1))
+    n = np.asarray(surface_normals(codes, rsw, jnp.asarray(r), jnp.asarray(v), jnp.asarray(s_hat)))
+    expected = {
+        "sun": s_hat, "nadir": [-1, 0, 0], "zenith": [1, 0, 0], "orbit_normal": [0, 0, 1],
+        "anti_orbit_normal": [0, 0, -1], "ram": [0, 1, 0], "wake": [0, -1, 0], "rsw": [0, 0, 1],
+    }
+    for name, code in POINTING_CODES.items():
+        if name in expected:
+            np.testing.assert_allclose(n[code], expected[name], atol=1e-15, err_msg=name)
+    edge = n[POINTING_CODES["sun_edge"]]
+    assert abs(edge @ s_hat) < 1e-15 and abs(edge @ r) < 1e-6 and np.linalg.norm(edge) == pytest.approx(1)
+
+
+def test_fluxes_on_a_nadir_plate():
+    """Nadir plate at 600 km, Sun overhead: IR = q F, albedo = a S F with F = 1/H^2."""
+    env = make_env(shadow_radius_m=c.R_EARTH_EQ_M, solar_constant_w_m2=1361.0, albedo=0.3, earth_ir_w_m2=237.0,
+                   epoch_jd_tt_whole=2461119.0, epoch_jd_tt_fraction=0.5)
+    r = jnp.asarray([c.R_EARTH_EQ_M + 600e3, 0.0, 0.0])
+    s_hat = jnp.asarray([1.0, 0.0, 0.0])
+    normals = jnp.asarray([[-1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    direct, albedo, ir = surface_fluxes(normals, r, s_hat, jnp.asarray(c.AU_M), 1.0, env)
+    f = (c.R_EARTH_EQ_M / (c.R_EARTH_EQ_M + 600e3)) ** 2
+    np.testing.assert_allclose(np.asarray(ir), [237.0 * f, 0.0], rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(albedo), [0.3 * 1361.0 * f, 0.0], rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(direct), [0.0, 1361.0], rtol=1e-12)
