@@ -230,7 +230,7 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
         )
         below = jnp.sum(r * r) < env.r_eq_m * env.r_eq_m
         healthy = state.status == STATUS_OK
-        new_fault = jnp.where(~finite, STATUS_NON_FINITE, jnp.where(below, STATUS_BELOW_SURFACE, STATUS_OK))
+        new_fault = jnp.where(below, STATUS_BELOW_SURFACE, jnp.where(~finite, STATUS_NON_FINITE, STATUS_OK))
         fault_now = active & healthy & (new_fault != STATUS_OK)
         status = jnp.where(fault_now, new_fault, state.status).astype(jnp.int32)
         fault_time_s = jnp.where(fault_now, t_end_s, state.fault_time_s)

@@ -1,0 +1,197 @@
+"""The coupled step and the chunk function: eclipses against the closed form, energy ledgers
+over a day, chunking/vmap/jit invariance, gradients, fault isolation."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from orbital_sim.kernels import constants as c
+from orbital_sim.kernels.model import STATUS_BELOW_SURFACE, STATUS_NON_FINITE, make_chunk_fn, node_step
+from orbital_sim.kernels.orbit import Cowell, elements_to_state
+from orbital_sim.kernels.shadow import sunlit_fraction_conical, sunlit_fraction_cylindrical
+from orbital_sim.kernels.sun import sun_position_eci
+from tests.kernels import builders as b
+from tests.reference import shadow_ref
+
+GM = c.GM_EARTH_M3_S2
+ENV = b.env()
+ALL = ("sunlit_fraction", "beta_angle", "temperature", "state_of_charge", "battery_energy", "array_power",
+       "load_power", "shed_power", "compute_utilization", "heat_rejected", "position_eci", "velocity_eci")
+
+
+def _fleet(n, altitude_m=550e3, inc_deg=53.0, **param_kw):
+    p = b.node_params(**param_kw)
+    states = []
+    for k in range(n):
+        r, v = elements_to_state(c.R_EARTH_EQ_M + altitude_m, 0.0, math.radians(inc_deg), 2 * math.pi * k / max(n, 1),
+                                 0.0, 0.7 * k, GM)
+        states.append(b.state(p, r, v))
+    return b.stack([p] * n), b.stack(states)
+
+
+def _run(params, state, steps_per_output, outputs, n_chunks, dt=10.0, variables=ALL, shadow=sunlit_fraction_conical,
+         total=None):
+    f = make_chunk_fn(Cowell(), shadow, steps_per_output, outputs, variables)
+    total = n_chunks * steps_per_output * outputs if total is None else total
+    samples = []
+    for k in range(n_chunks):
+        state, s = f(params, state, ENV, jnp.asarray(k * steps_per_output * outputs), jnp.asarray(total),
+                     jnp.asarray(dt))
+        samples.append(s)
+    joined = {name: np.concatenate([np.asarray(s[name]) for s in samples]) for name in variables}
+    return state, joined
+
+
+def test_eclipse_length_matches_closed_form_400km():
+    """Issue 2 must-show: a 400 km, 51.6 deg orbit's eclipse lasts what the cylindrical closed
+    form predicts for its beta angle (1 s sampling)."""
+    p = b.node_params()
+    r, v = elements_to_state(c.R_EARTH_EQ_M + 400e3, 0.0, math.radians(51.6), math.radians(30.0), 0.0, 0.0, GM)
+    params, state = b.stack([p]), b.stack([b.state(p, r, v)])
+    period = 2 * math.pi * math.sqrt((c.R_EARTH_EQ_M + 400e3) ** 3 / GM)
+    n_steps = int(2 * period)
+    variables = ("sunlit_fraction", "beta_angle", "position_eci", "velocity_eci")
+    results = {}
+    for name, model in [("cyl", sunlit_fraction_cylindrical), ("con", sunlit_fraction_conical)]:
+        _, s = _run(params, state, 1, n_steps, 1, dt=1.0, variables=variables, shadow=model)
+        results[name] = s
+    t = np.arange(1, n_steps + 1) * 1.0
+    lit_cyl = results["cyl"]["sunlit_fraction"][:, 0]
+    dark = lit_cyl < 0.5
+    starts = np.nonzero(dark[1:] & ~dark[:-1])[0] + 1
+    ends = np.nonzero(~dark[1:] & dark[:-1])[0] + 1
+    assert len(starts) >= 1 and len(ends) >= 1
+    start = starts[0]
+    end = ends[ends > start][0]
+    duration_s = t[end] - t[start]
+    mid = (start + end) // 2
+    beta = results["cyl"]["beta_angle"][mid, 0]
+    pos = results["cyl"]["position_eci"][:, 0]
+    radius = np.linalg.norm(pos[start:end], axis=1).mean()
+    # compare the arc swept in shadow (independent of the J2-perturbed angular rate) ...
+    cos_arc = pos[start - 1] @ pos[end - 1] / (np.linalg.norm(pos[start - 1]) * np.linalg.norm(pos[end - 1]))
+    arc_rad = math.acos(cos_arc)
+    expected_fraction = float(shadow_ref.eclipse_fraction_cylindrical(radius - c.R_EARTH_EQ_M, beta))
+    assert expected_fraction > 0.35, "the case must have a long eclipse"
+    # one 1 s sample at 7.7 km/s is 1.1e-3 rad of arc
+    assert arc_rad == pytest.approx(2 * math.pi * expected_fraction, abs=2.5e-3)
+    # ... and the duration against the closed form with the mean angular rate in shadow
+    vel = results["cyl"]["velocity_eci"][start:end, 0]
+    rate = np.mean(np.linalg.norm(np.cross(pos[start:end], vel), axis=1) / np.linalg.norm(pos[start:end], axis=1) ** 2)
+    expected_s = 2 * math.pi * expected_fraction / rate
+    assert duration_s == pytest.approx(expected_s, abs=1.5)
+    # the conical model: umbra shorter, umbra + penumbra longer, half-shadow within 1 s
+    lit_con = results["con"]["sunlit_fraction"][:, 0]
+    window = slice(start - 60, end + 60)
+    umbra_s = np.sum(lit_con[window] == 0.0)
+    penumbra_total_s = np.sum(lit_con[window] < 1.0)
+    half_s = np.sum(lit_con[window] < 0.5)
+    assert umbra_s < duration_s < penumbra_total_s
+    assert abs(half_s - duration_s) <= 1.0
+    assert 5 < (penumbra_total_s - umbra_s) / 2 < 15  # penumbra crossing: ~8-10 s each in LEO
+
+
+def test_energy_ledgers_close_over_a_day():
+    """Issue 2 must-show: thermal and battery ledgers close to 1e-9 relative over a day."""
+    params, state0 = _fleet(3)
+    state, _ = _run(params, state0, 60, 144, 1, dt=10.0, variables=("state_of_charge",))
+    a = state.acc
+    heat_capacity = np.asarray(params.heat_capacity_j_k)
+    stored_heat = np.sum(heat_capacity * (np.asarray(state.temperature_k) - np.asarray(state0.temperature_k)), axis=1)
+    stored_battery = np.asarray(state.battery_energy_j - state0.battery_energy_j)
+    absorbed, emitted = np.asarray(a.absorbed_j), np.asarray(a.emitted_j)
+    # thermal: stored = absorbed + electric heat - emitted
+    thermal_residual = stored_heat - (absorbed + np.asarray(a.electric_heat_j) - emitted)
+    assert np.all(np.abs(thermal_residual) <= 1e-9 * absorbed), thermal_residual / absorbed
+    # battery: stored = charge in - discharge out - losses
+    battery_residual = stored_battery - np.asarray(a.charge_j - a.discharge_j - a.battery_loss_j)
+    assert np.all(np.abs(battery_residual) <= 1e-9 * np.asarray(a.charge_j))
+    # whole node: heat + battery = absorbed - emitted (electricity only moves energy around)
+    total_residual = stored_heat + stored_battery - (absorbed - emitted)
+    assert np.all(np.abs(total_residual) <= 1e-9 * absorbed)
+    # bus: generated - shed = consumed + charge - discharge
+    bus_residual = np.asarray(a.energy_generated_j - a.energy_shed_j - a.energy_consumed_j - a.charge_j + a.discharge_j)
+    assert np.all(np.abs(bus_residual) <= 1e-9 * np.asarray(a.energy_generated_j))
+    assert np.all(np.asarray(a.charge_j) > 0) and np.all(np.asarray(a.discharge_j) > 0), "both must happen"
+
+
+def test_chunked_run_equals_one_long_run_and_padding_is_inert():
+    params, state0 = _fleet(2)
+    s_long, samp_long = _run(params, state0, 3, 40, 1)
+    s_chunk, samp_chunk = _run(params, state0, 3, 10, 4)
+    for name in ALL:
+        np.testing.assert_array_equal(samp_long[name], samp_chunk[name])
+    # a padded last chunk: 3 chunks of 16 outputs for 40 outputs leave the state as after 40
+    s_pad, samp_pad = _run(params, state0, 3, 16, 3, total=120)
+    np.testing.assert_array_equal(np.asarray(s_pad.temperature_k), np.asarray(s_long.temperature_k))
+    np.testing.assert_array_equal(np.asarray(s_pad.acc.energy_generated_j), np.asarray(s_long.acc.energy_generated_j))
+    np.testing.assert_array_equal(samp_pad["temperature"][:40], samp_long["temperature"])
+
+
+def test_vmap_matches_per_node_loop_and_jit_matches_eager():
+    params, state0 = _fleet(3)
+    r_sun = sun_position_eci(ENV.epoch_jd_tt_whole, ENV.epoch_jd_tt_fraction + 10.0 / 86400)
+    step = lambda p, s: node_step(p, s, ENV, r_sun, 10.0, 10.0, True, Cowell(), sunlit_fraction_conical)  # noqa: E731
+    batched_state, batched_diag = jax.vmap(step)(params, state0)
+    jitted_state, _ = jax.jit(jax.vmap(step))(params, state0)
+    for i in range(3):
+        p_i = jax.tree_util.tree_map(lambda x: x[i], params)
+        s_i = jax.tree_util.tree_map(lambda x: x[i], state0)
+        one_state, one_diag = step(p_i, s_i)
+        np.testing.assert_allclose(np.asarray(one_state.temperature_k), np.asarray(batched_state.temperature_k[i]),
+                                   rtol=1e-14)
+        np.testing.assert_allclose(np.asarray(one_state.r_eci_m), np.asarray(batched_state.r_eci_m[i]), rtol=1e-15)
+        np.testing.assert_allclose(float(one_diag["array_power"]), float(batched_diag["array_power"][i]), rtol=1e-13)
+    np.testing.assert_allclose(np.asarray(jitted_state.temperature_k), np.asarray(batched_state.temperature_k),
+                               rtol=1e-13)
+
+
+def test_gradients_match_finite_differences():
+    """d(final chip temperature) and d(final battery energy) w.r.t. radiator area and battery
+    capacity, through two orbits that cross the penumbra, against central differences."""
+    p0 = b.node_params()
+    r, v = elements_to_state(c.R_EARTH_EQ_M + 550e3, 0.0, math.radians(53.0), 0.0, 0.0, 2.5, GM)
+    f = make_chunk_fn(Cowell(), sunlit_fraction_conical, 10, 38, ("sunlit_fraction",))
+
+    def outcome(radiator_area_m2, capacity_j):
+        area = p0.surf_area_m2.at[1].set(radiator_area_m2)
+        p = p0.__class__(**{**p0.__dict__, "surf_area_m2": area, "battery_capacity_j": capacity_j,
+                            "battery_floor_j": 0.2 * capacity_j})
+        s = b.state(p, r, v, soc=0.5)
+        st, samples = f(b.stack([p]), b.stack([s]), ENV, jnp.asarray(0), jnp.asarray(380), jnp.asarray(30.0))
+        assert float(jnp.min(samples["sunlit_fraction"])) == 0.0
+        return st.temperature_k[0, 0], st.battery_energy_j[0]
+
+    x0 = (jnp.asarray(80.0), jnp.asarray(4.32e8))
+    for out_index in (0, 1):
+        grad = jax.grad(lambda a, cap: outcome(a, cap)[out_index], argnums=(0, 1))(*x0)
+        for arg in (0, 1):
+            h = 1e-3 * float(x0[arg])
+            plus = list(x0)
+            minus = list(x0)
+            plus[arg] = x0[arg] + h
+            minus[arg] = x0[arg] - h
+            fd = (float(outcome(*plus)[out_index]) - float(outcome(*minus)[out_index])) / (2 * h)
+            g = float(grad[arg])
+            assert np.isfinite(g)
+            assert g == pytest.approx(fd, rel=1e-4, abs=1e-12 * max(1.0, abs(fd))), (out_index, arg, g, fd)
+
+
+def test_faults_are_isolated_and_named():
+    params, state0 = _fleet(3)
+    # node 1: non-finite heat capacity; node 2: starts inside the Earth
+    params = params.__class__(**{**params.__dict__,
+                                 "heat_capacity_j_k": params.heat_capacity_j_k.at[1, 0].set(jnp.nan)})
+    state0 = state0.__class__(**{**state0.__dict__, "r_eci_m": state0.r_eci_m.at[2].set(jnp.asarray([5e6, 0.0, 0.0]))})
+    healthy_params, healthy_state = _fleet(1)
+    state, samples = _run(params, state0, 6, 10, 1)
+    status = np.asarray(state.status)
+    assert list(status) == [0, STATUS_NON_FINITE, STATUS_BELOW_SURFACE]
+    assert float(state.fault_time_s[1]) == 10.0 and float(state.fault_time_s[2]) == 10.0
+    assert np.all(np.isnan(samples["temperature"][:, 1])) and np.all(np.isfinite(samples["temperature"][:, 0]))
+    # the healthy node is unaffected by its faulty neighbours
+    ref_state, ref_samples = _run(healthy_params, healthy_state, 6, 10, 1)
+    np.testing.assert_allclose(samples["temperature"][:, 0], ref_samples["temperature"][:, 0], rtol=1e-13)
