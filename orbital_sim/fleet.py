@@ -1,0 +1,159 @@
+"""Turn a validated :class:`~orbital_sim.config.Config` into the kernels' stacked per-node
+parameters and initial state (SI arrays with a leading node axis)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from orbital_sim.config import Config, ConfigError, NodeClassConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Fleet:
+    """All nodes of a run, ready for the chunk function."""
+
+    names: list[str]  #: node names, in output order
+    node_class: list[str]  #: class name per node
+    component_names: list[str]  #: the thermal component axis (shared by all classes)
+    params: object  #: kernels.model.NodeParams with a leading node axis
+    state: object  #: kernels.model.NodeState with a leading node axis
+
+
+def _class_arrays(nc: NodeClassConfig, n_surfaces: int) -> dict[str, np.ndarray]:
+    """Per-class parameter values (no node axis), surfaces padded with zero-area entries."""
+    from orbital_sim.kernels.irradiance import POINTING_CODES
+
+    names = nc.component_names
+    n = len(names)
+
+    def one_hot(name: str) -> np.ndarray:
+        v = np.zeros(n)
+        v[names.index(name)] = 1.0
+        return v
+
+    g = np.zeros((n, n))
+    for cpl in nc.couplings:
+        i, j = names.index(cpl.a), names.index(cpl.b)
+        g[i, j] += cpl.conductance_w_k
+        g[j, i] += cpl.conductance_w_k
+
+    pad = n_surfaces - len(nc.surfaces)
+    surf = list(nc.surfaces)
+
+    def col(fn, fill=0.0):
+        return np.asarray([fn(s) for s in surf] + [fill] * pad, dtype=float)
+
+    surf_component = np.zeros((n_surfaces, n))
+    for k, s in enumerate(surf):
+        surf_component[k] = one_hot(s.component)
+    rsw = np.zeros((n_surfaces, 3))
+    rsw[:, 0] = 1.0
+    for k, s in enumerate(surf):
+        if s.pointing_rsw is not None:
+            rsw[k] = np.asarray(s.pointing_rsw, dtype=float)
+    pw, bat, cmp = nc.power, nc.battery, nc.compute
+    return {
+        "heat_capacity_j_k": np.asarray([c.heat_capacity_j_k for c in nc.components], dtype=float),
+        "conductance_w_k": g,
+        "surf_area_m2": col(lambda s: s.area_m2),
+        "surf_component": surf_component,
+        "surf_pointing": np.asarray([POINTING_CODES[s.pointing] for s in surf] + [0] * pad, dtype=np.int32),
+        "surf_rsw": rsw,
+        "surf_absorptance": col(lambda s: s.absorptance),
+        "surf_emittance": col(lambda s: s.emittance),
+        "surf_back_absorptance": col(lambda s: s.back_absorptance),
+        "surf_back_emittance": col(lambda s: s.back_emittance),
+        "surf_cells": col(lambda s: 1.0 if s.solar_cells else 0.0),
+        "array_efficiency": np.asarray(pw.array_efficiency),
+        "array_temp_coeff_per_k": np.asarray(pw.array_temperature_coefficient_per_k),
+        "array_ref_temperature_k": np.asarray(pw.array_reference_temperature_k),
+        "array_packing": np.asarray(pw.array_packing_factor),
+        "array_age_factor": np.asarray((1.0 - pw.array_degradation_per_year) ** pw.array_age_years),
+        "array_component": one_hot(pw.array_component),
+        "bus_power_w": np.asarray(pw.bus_power_w),
+        "bus_component": one_hot(pw.bus_heat_component),
+        "accelerators": np.asarray(float(cmp.accelerators)),
+        "accelerator_power_w": np.asarray(cmp.accelerator_power_w),
+        "utilization": np.asarray(cmp.utilization),
+        "throttle_temperature_k": np.asarray(cmp.throttle_temperature_k),
+        "throttle_band_k": np.asarray(cmp.throttle_band_k),
+        "chip_component": one_hot(cmp.component),
+        "battery_capacity_j": np.asarray(bat.capacity_j),
+        "battery_floor_j": np.asarray(bat.floor_soc * bat.capacity_j),
+        "throttle_soc": np.asarray(bat.throttle_soc),
+        "charge_efficiency": np.asarray(bat.charge_efficiency),
+        "discharge_efficiency": np.asarray(bat.discharge_efficiency),
+        "battery_component": one_hot(bat.component),
+    }
+
+
+def shared_component_names(config: Config) -> list[str]:
+    """The component axis of the run: every class used must list the same components in the
+    same order (one ``component`` dimension in the output)."""
+    used = list(dict.fromkeys(g.class_name for g in config.constellation))
+    first = config.node_classes[used[0]].component_names
+    problems = [
+        f"node_class.{name}.thermal.components = {list(config.node_classes[name].component_names)}: "
+        f"must list the same components in the same order as node_class.{used[0]} ({list(first)}), "
+        "because all nodes of a run share one component axis"
+        for name in used[1:]
+        if config.node_classes[name].component_names != first
+    ]
+    if problems:
+        raise ConfigError(problems)
+    return list(first)
+
+
+def build_fleet(config: Config, dtype=np.float64) -> Fleet:
+    """Stacked NodeParams and initial NodeState for every node of ``config``."""
+    import jax
+    import jax.numpy as jnp
+
+    from orbital_sim.kernels.model import NodeParams, init_state
+    from orbital_sim.kernels.orbit import elements_to_state, state_to_elements
+    from orbital_sim.kernels import constants as kc
+
+    components = shared_component_names(config)
+    groups = config.constellation
+    n_surfaces = max(len(config.node_classes[g.class_name].surfaces) for g in groups)
+    per_class = {name: _class_arrays(nc, n_surfaces) for name, nc in config.node_classes.items()
+                 if any(g.class_name == name for g in groups)}
+
+    gm = kc.GM_EARTH_M3_S2
+    to_state = jax.jit(jax.vmap(lambda *el: elements_to_state(*el, gm)))
+    to_elements = jax.jit(jax.vmap(lambda r, v: jnp.stack(state_to_elements(r, v, gm))))
+
+    names, classes, rs, vs, elements = [], [], [], [], []
+    for g in groups:
+        names += list(g.names)
+        classes += [g.class_name] * g.n_nodes
+        if g.elements is not None:
+            el = np.stack([g.elements[k] for k in ("a_m", "e", "i_rad", "raan_rad", "argp_rad", "mean_anomaly_rad")],
+                          axis=1).astype(np.float64)
+            r, v = to_state(*(jnp.asarray(el[:, k]) for k in range(6)))
+            r, v = np.asarray(r), np.asarray(v)
+        else:
+            r = np.asarray(g.states["r_eci_m"], dtype=np.float64)
+            v = np.asarray(g.states["v_eci_m_s"], dtype=np.float64)
+            el = np.asarray(to_elements(jnp.asarray(r), jnp.asarray(v)))
+        rs.append(r)
+        vs.append(v)
+        elements.append(el)
+    r0, v0, el0 = np.concatenate(rs), np.concatenate(vs), np.concatenate(elements)
+    if config.simulation.propagator == "j2_secular":
+        # the state at t = 0 is the Keplerian state of the mean elements, as at every later step
+        r0, v0 = (np.asarray(x) for x in to_state(*(jnp.asarray(el0[:, k]) for k in range(6))))
+
+    stacked = {key: np.stack([per_class[c][key] for c in classes]) for key in per_class[classes[0]]}
+    float_dtype = np.dtype(dtype)
+    fields = {k: jnp.asarray(v, dtype=jnp.int32 if v.dtype.kind == "i" else float_dtype) for k, v in stacked.items()}
+    params = NodeParams(elements0=jnp.asarray(el0, float_dtype), **fields)
+
+    battery0 = np.asarray([config.node_classes[c].battery.initial_soc * config.node_classes[c].battery.capacity_j
+                           for c in classes])
+    temp0 = np.stack([[comp.initial_temperature_k for comp in config.node_classes[c].components] for c in classes])
+    state = jax.vmap(init_state)(params, jnp.asarray(r0, float_dtype), jnp.asarray(v0, float_dtype),
+                                 jnp.asarray(battery0, float_dtype), jnp.asarray(temp0, float_dtype))
+    return Fleet(names=names, node_class=classes, component_names=components, params=params, state=state)
