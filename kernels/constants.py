@@ -6,6 +6,8 @@ Plain Python floats (no JAX import), so the application layer can use them too.
 GM_EARTH_M3_S2 = 3.986004418e14  # IERS Conventions 2010 / EGM96
 R_EARTH_EQ_M = 6378.137e3  # WGS-84 equatorial radius
 J2_EARTH = 1.08262668e-3  # EGM96, unnormalised
+J3_EARTH = -2.53265648533e-6  # EGM96, unnormalised (Vallado 4th ed., Table D-1)
+J4_EARTH = -1.61962159137e-6  # EGM96, unnormalised (Vallado 4th ed., Table D-1)
 OMEGA_EARTH_RAD_S = 7.2921150e-5  # WGS-84 mean rotation rate
 
 AU_M = 149_597_870_700.0  # IAU 2012 Resolution B2

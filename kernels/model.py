@@ -46,6 +46,9 @@ class EnvParams:
     gm_m3_s2: Any  #: [m^3/s^2] Earth's gravitational parameter
     r_eq_m: Any  #: [m] Earth's equatorial radius (J2 reference radius, view factors)
     j2: Any  #: [1] J2 zonal coefficient
+    j3: Any  #: [1] J3 zonal coefficient (used when the propagator asks for it)
+    j4: Any  #: [1] J4 zonal coefficient (used when the propagator asks for it)
+    omega_earth_rad_s: Any  #: [rad/s] Earth rotation rate (co-rotating atmosphere for drag)
     shadow_radius_m: Any  #: [m] radius of the shadowing Earth sphere
     sun_radius_m: Any  #: [m] solar radius
     au_m: Any  #: [m] astronomical unit
@@ -66,6 +69,7 @@ class NodeParams:
     """
 
     elements0: Any  #: (6,) mean elements at epoch (a_m, e, i, raan, argp, M) [m, 1, rad...]; j2_secular only
+    ballistic_m2_kg: Any  #: [m^2/kg] () C_D A / m for atmospheric drag (0: no drag)
     heat_capacity_j_k: Any  #: [J/K] (C,)
     conductance_w_k: Any  #: [W/K] (C, C) symmetric, zero diagonal
     surf_area_m2: Any  #: [m^2] (S,)
@@ -165,7 +169,7 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
     chosen once from the configuration (``orbit.PROPAGATORS``, ``shadow.SHADOW_MODELS``).
     """
     with jax.named_scope("orbit"):
-        r, v = propagator.advance(state.r_eci_m, state.v_eci_m_s, params.elements0, t_end_s, dt_s, env)
+        r, v = propagator.advance(params, state.r_eci_m, state.v_eci_m_s, t_end_s, dt_s, env)
 
     with jax.named_scope("shadow"):
         to_sun = r_sun_eci_m - r
@@ -297,7 +301,8 @@ def make_env(*, shadow_radius_m, solar_constant_w_m2, albedo, earth_ir_w_m2, epo
         return jnp.asarray(x, dtype)
 
     return EnvParams(
-        gm_m3_s2=f(c.GM_EARTH_M3_S2), r_eq_m=f(c.R_EARTH_EQ_M), j2=f(c.J2_EARTH),
+        gm_m3_s2=f(c.GM_EARTH_M3_S2), r_eq_m=f(c.R_EARTH_EQ_M), j2=f(c.J2_EARTH), j3=f(c.J3_EARTH),
+        j4=f(c.J4_EARTH), omega_earth_rad_s=f(c.OMEGA_EARTH_RAD_S),
         shadow_radius_m=f(shadow_radius_m), sun_radius_m=f(c.R_SUN_M), au_m=f(c.AU_M),
         solar_constant_w_m2=f(solar_constant_w_m2), albedo=f(albedo), earth_ir_w_m2=f(earth_ir_w_m2),
         sink_k=f(c.DEEP_SPACE_SINK_K), sigma_w_m2_k4=f(c.STEFAN_BOLTZMANN_W_M2_K4),

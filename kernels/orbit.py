@@ -122,17 +122,17 @@ def accel_point_mass_j2(r_eci_m, gm_m3_s2, r_eq_m, j2):
 
 
 def rk4_step(r_eci_m, v_eci_m_s, dt_s, accel_fn):
-    """One classical fourth-order Runge-Kutta step of r'' = accel_fn(r). Returns (r, v)."""
-    a1 = accel_fn(r_eci_m)
+    """One classical fourth-order Runge-Kutta step of r'' = accel_fn(r, v). Returns (r, v)."""
+    a1 = accel_fn(r_eci_m, v_eci_m_s)
     r2 = r_eci_m + 0.5 * dt_s * v_eci_m_s
     v2 = v_eci_m_s + 0.5 * dt_s * a1
-    a2 = accel_fn(r2)
+    a2 = accel_fn(r2, v2)
     r3 = r_eci_m + 0.5 * dt_s * v2
     v3 = v_eci_m_s + 0.5 * dt_s * a2
-    a3 = accel_fn(r3)
+    a3 = accel_fn(r3, v3)
     r4 = r_eci_m + dt_s * v3
     v4 = v_eci_m_s + dt_s * a3
-    a4 = accel_fn(r4)
+    a4 = accel_fn(r4, v4)
     r_new = r_eci_m + dt_s / 6.0 * (v_eci_m_s + 2.0 * v2 + 2.0 * v3 + v4)
     v_new = v_eci_m_s + dt_s / 6.0 * (a1 + 2.0 * a2 + 2.0 * a3 + a4)
     return r_new, v_new
@@ -155,14 +155,89 @@ def j2_secular_rates(a_m, e, i_rad, gm_m3_s2, r_eq_m, j2):
     return raan_dot, argp_dot, mean_anomaly_dot
 
 
+def accel_j3_j4(r_eci_m, gm_m3_s2, r_eq_m, j3, j4):
+    """Acceleration [m/s^2] (3,) of the J3 and J4 zonal terms (pole = ECI z).
+
+    Vallado eq. 8-31 and 8-32 (gradients of -GM/r J_n (R/r)^n P_n(z/r)).
+    """
+    x, y, z = r_eci_m[0], r_eci_m[1], r_eci_m[2]
+    r2 = jnp.sum(r_eci_m * r_eci_m)
+    r = jnp.sqrt(r2)
+    r7 = r2 * r2 * r2 * r
+    zr2 = z * z / r2
+    k3 = -2.5 * j3 * gm_m3_s2 * r_eq_m**3 / r7
+    a3_xy = k3 * (3.0 * z - 7.0 * z * zr2)
+    a3_z = k3 * (6.0 * z * z - 7.0 * z * z * zr2 - 0.6 * r2)
+    k4 = 15.0 / 8.0 * j4 * gm_m3_s2 * r_eq_m**4 / r7
+    a4_xy = k4 * (1.0 - 14.0 * zr2 + 21.0 * zr2 * zr2)
+    a4_z = k4 * (5.0 - 70.0 / 3.0 * zr2 + 21.0 * zr2 * zr2)
+    return jnp.stack([(a3_xy + a4_xy) * x, (a3_xy + a4_xy) * y, a3_z + a4_z * z])
+
+
+# Exponential atmosphere (Vallado 4th ed., Table 8-4, after CIRA-72): base altitude [km],
+# density at the base [kg/m^3], scale height [km]. Above 1000 km the last layer is extended.
+_EXPONENTIAL_ATMOSPHERE = (
+    (0, 1.225, 7.249), (25, 3.899e-2, 6.349), (30, 1.774e-2, 6.682), (40, 3.972e-3, 7.554),
+    (50, 1.057e-3, 8.382), (60, 3.206e-4, 7.714), (70, 8.770e-5, 6.549), (80, 1.905e-5, 5.799),
+    (90, 3.396e-6, 5.382), (100, 5.297e-7, 5.877), (110, 9.661e-8, 7.263), (120, 2.438e-8, 9.473),
+    (130, 8.484e-9, 12.636), (140, 3.845e-9, 16.149), (150, 2.070e-9, 22.523), (180, 5.464e-10, 29.740),
+    (200, 2.789e-10, 37.105), (250, 7.248e-11, 45.546), (300, 2.418e-11, 53.628), (350, 9.518e-12, 53.298),
+    (400, 3.725e-12, 58.515), (450, 1.585e-12, 60.828), (500, 6.967e-13, 63.822), (600, 1.454e-13, 71.835),
+    (700, 3.614e-14, 88.667), (800, 1.170e-14, 124.64), (900, 5.245e-15, 181.05), (1000, 3.019e-15, 268.00),
+)
+
+
+class ExponentialAtmosphere:
+    """Piecewise exponential density rho(h) = rho0_i exp(-(h - h0_i) / H_i) [kg/m^3] of the
+    geometric altitude h = |r| - R_eq (a spherical Earth; no solar activity, no diurnal bulge:
+    a mean-activity static model, good to a factor of about 2 at 400-600 km)."""
+
+    def __call__(self, altitude_m):
+        base_km, rho0, scale_km = (jnp.asarray(col, dtype=altitude_m.dtype) for col in zip(*_EXPONENTIAL_ATMOSPHERE))
+        i = jnp.clip(jnp.searchsorted(base_km * 1e3, altitude_m, side="right") - 1, 0, base_km.shape[0] - 1)
+        return rho0[i] * jnp.exp(-(altitude_m - base_km[i] * 1e3) / (scale_km[i] * 1e3))
+
+
+class ConstantDensity:
+    """A constant density [kg/m^3] (for tests against the analytic decay rate)."""
+
+    def __init__(self, density_kg_m3: float):
+        self.density_kg_m3 = density_kg_m3
+
+    def __call__(self, altitude_m):
+        return jnp.full_like(altitude_m, self.density_kg_m3)
+
+
+def accel_drag(r_eci_m, v_eci_m_s, ballistic_m2_kg, density_kg_m3, omega_earth_rad_s):
+    """Drag acceleration [m/s^2] (3,): -1/2 (C_D A / m) rho |v_rel| v_rel, with the atmosphere
+    co-rotating with the Earth, v_rel = v - omega x r (omega along z)."""
+    v_rel = v_eci_m_s - omega_earth_rad_s * jnp.stack([-r_eci_m[1], r_eci_m[0], jnp.zeros_like(r_eci_m[2])])
+    speed = jnp.sqrt(jnp.sum(v_rel * v_rel))
+    return -0.5 * ballistic_m2_kg * density_kg_m3 * speed * v_rel
+
+
 class Cowell:
-    """Numerical integration (fixed-step RK4) of point mass + J2 from the current state."""
+    """Numerical integration (fixed-step RK4) of point mass + J2, optionally J3 and J4
+    (``zonal_harmonics`` 3 or 4) and atmospheric drag (``atmosphere``: a density model such as
+    :class:`ExponentialAtmosphere`, or None)."""
 
-    def advance(self, r_eci_m, v_eci_m_s, elements0, t_end_s, dt_s, env):
-        del elements0, t_end_s
+    def __init__(self, zonal_harmonics: int = 2, atmosphere=None):
+        self.zonal_harmonics = zonal_harmonics
+        self.atmosphere = atmosphere
 
-        def accel(r):
-            return accel_point_mass_j2(r, env.gm_m3_s2, env.r_eq_m, env.j2)
+    def advance(self, params, r_eci_m, v_eci_m_s, t_end_s, dt_s, env):
+        del t_end_s
+        j3 = env.j3 if self.zonal_harmonics >= 3 else 0.0
+        j4 = env.j4 if self.zonal_harmonics >= 4 else 0.0
+
+        def accel(r, v):
+            a = accel_point_mass_j2(r, env.gm_m3_s2, env.r_eq_m, env.j2)
+            if self.zonal_harmonics >= 3:
+                a = a + accel_j3_j4(r, env.gm_m3_s2, env.r_eq_m, j3, j4)
+            if self.atmosphere is not None:
+                altitude = jnp.sqrt(jnp.sum(r * r)) - env.r_eq_m
+                a = a + accel_drag(r, v, params.ballistic_m2_kg, self.atmosphere(altitude), env.omega_earth_rad_s)
+            return a
 
         return rk4_step(r_eci_m, v_eci_m_s, dt_s, accel)
 
@@ -171,12 +246,13 @@ class J2Secular:
     """Analytic propagation of mean elements with the first-order J2 secular rates.
 
     The output state is the Keplerian state of the mean elements at ``t_end_s`` (short-period
-    J2 terms, up to about 10 km in position, are neglected). ``elements0``: (6,) mean elements
-    at the epoch (a_m, e, i_rad, raan_rad, argp_rad, mean_anomaly_rad).
+    J2 terms, up to about 10 km in position, are neglected). ``params.elements0``: (6,) mean
+    elements at the epoch (a_m, e, i_rad, raan_rad, argp_rad, mean_anomaly_rad).
     """
 
-    def advance(self, r_eci_m, v_eci_m_s, elements0, t_end_s, dt_s, env):
+    def advance(self, params, r_eci_m, v_eci_m_s, t_end_s, dt_s, env):
         del r_eci_m, v_eci_m_s, dt_s
+        elements0 = params.elements0
         a, e, i, raan0, argp0, m0 = (elements0[k] for k in range(6))
         raan_dot, argp_dot, m_dot = j2_secular_rates(a, e, i, env.gm_m3_s2, env.r_eq_m, env.j2)
         two_pi = 2 * jnp.pi
@@ -187,3 +263,4 @@ class J2Secular:
 
 
 PROPAGATORS = {"cowell": Cowell, "j2_secular": J2Secular}
+ATMOSPHERES = {"none": None, "exponential": ExponentialAtmosphere}

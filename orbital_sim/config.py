@@ -130,6 +130,8 @@ class SimulationConfig:
     device: str  # "auto" | "cpu" | "gpu"
     shadow: str  # "conical" | "cylindrical"
     chunk_outputs: int | None  # samples per chunk; None = automatic
+    zonal_harmonics: int = 2  # highest zonal harmonic in the Cowell force model (2, 3 or 4)
+    drag: str = "none"  # "none" | "exponential" (Vallado's exponential atmosphere)
 
     @property
     def steps_per_output(self) -> int:
@@ -212,6 +214,20 @@ class BatteryConfig:
 
 
 @dataclass(frozen=True)
+class DragConfig:
+    """``[node_class.NAME.drag]``: what atmospheric drag acts on (needed when simulation.drag is on)."""
+
+    mass_kg: float  # [kg] node mass
+    area_m2: float  # [m^2] mean cross-section facing the flow
+    coefficient: float  # [1] drag coefficient C_D (2.2 is the usual flat-plate value)
+
+    @property
+    def ballistic_m2_kg(self) -> float:
+        """C_D A / m [m^2/kg]."""
+        return self.coefficient * self.area_m2 / self.mass_kg
+
+
+@dataclass(frozen=True)
 class ComponentConfig:
     """``[node_class.NAME.thermal.components.CNAME]``."""
 
@@ -255,6 +271,7 @@ class NodeClassConfig:
     compute: ComputeConfig
     power: PowerConfig
     battery: BatteryConfig
+    drag: DragConfig | None
     components: tuple[ComponentConfig, ...]  # in config order: the component axis
     couplings: tuple[CouplingConfig, ...]
     surfaces: tuple[SurfaceConfig, ...]
@@ -345,6 +362,8 @@ SIMULATION_SCHEMA = {
     "device": _choice("auto", "cpu", "gpu", default="auto"),
     "shadow": _choice("conical", "cylindrical", default="conical"),
     "chunk_outputs": _int(1, default=None),
+    "zonal_harmonics": _int(2, 4, default=2),  # highest zonal term of the Cowell force model
+    "drag": _choice("none", "exponential", default="none"),
 }
 ENVIRONMENT_SCHEMA = {
     "solar_constant_w_m2": _num("W/m^2", 1000, 1500, default=1361.0),
@@ -406,6 +425,11 @@ SURFACE_SCHEMA = {
     "back_emittance": _num("", **_FRACTION, default=None),
     "solar_cells": _kind("bool", default=False),
 }
+DRAG_SCHEMA = {
+    "mass_kg": _num("kg", 0, lo_open=True),
+    "area_m2": _num("m^2", 0),
+    "coefficient": _num("", 0, 10, default=2.2),
+}
 NODE_CLASS_TABLES = {
     "compute": COMPUTE_SCHEMA,
     "power": POWER_SCHEMA,
@@ -445,6 +469,27 @@ ENTRY_SCHEMAS = {
         "planes": _int(1),
         "phasing": _int(0, default=0),
         "raan0_deg": _num("deg", -360, 360, default=0.0),
+    },
+    "cluster": {
+        # reference orbit: altitude (a - R_eq) and either ltan_h (sun-synchronous) or
+        # inclination_deg + raan_deg; e, argp_deg, mean_anomaly_deg complete the elements
+        "altitude_km": _num(**_ORBIT_ALTITUDE, hi=1.0e6),
+        "ltan_h": _num("h", 0, 24, hi_open=True, default=None),
+        "inclination_deg": _num("deg", 0, 180, default=None),
+        "raan_deg": _num("deg", -360, 360, default=None),
+        "e": _num("", 0, 0.1, hi_open=True, default=0.0),
+        "argp_deg": _num("deg", -360, 360, default=0.0),
+        "mean_anomaly_deg": _num("deg", -360, 360, default=0.0),
+        # the formation: "orbit_plane" (nodes, radius_km) or "offsets" (offsets_rsw_km)
+        "layout": _choice("orbit_plane", "offsets", default="orbit_plane"),
+        "nodes": _int(1, default=None),
+        "radius_km": _num("km", 0, 100, lo_open=True, default=None),
+        "offsets_rsw_km": _num("km", -100, 100, kind="vectors", default=None),
+    },
+    "tle": {
+        "tle": _kind("str", default=None),  # TLE text (2- or 3-line format), e.g. a ''' string
+        "tle_file": _kind("str", default=None),  # or a TLE file, relative to the working directory
+        "max_age_days": _num("d", 0, lo_open=True, default=30.0),  # |run epoch - TLE epoch| allowed
     },
 }
 TOP_LEVEL_KEYS = ("simulation", "environment", "output", "node_class", "constellation")
@@ -930,7 +975,7 @@ def _check_node_class(c: _Checker, name: str, raw, path: str) -> dict | None:
     if not isinstance(raw, dict):
         c.add(path, raw, f"must be a table ([node_class.NAME]), not {_typename(raw)}")
         return None
-    allowed = (*NODE_CLASS_TABLES, "thermal", "surfaces")
+    allowed = (*NODE_CLASS_TABLES, "thermal", "surfaces", "drag")
     for key, value in raw.items():
         if key not in allowed:
             c.unknown(path, key, value, allowed)
@@ -938,6 +983,8 @@ def _check_node_class(c: _Checker, name: str, raw, path: str) -> dict | None:
     for key, schema in NODE_CLASS_TABLES.items():
         t = c.subtable(raw, key, path, required=True, what=f"[{path}.{key}]")
         out[key] = None if t is None else c.table(t, schema, _join(path, key))
+    drag = c.subtable(raw, "drag", path, required=False, what=f"[{path}.drag]")
+    out["drag"] = c.table(drag, DRAG_SCHEMA, _join(path, "drag")) if drag else None
 
     # thermal components and couplings
     tpath = _join(path, "thermal")
@@ -1136,6 +1183,13 @@ def _check_entry(c: _Checker, i: int, raw: Mapping, class_names) -> Constellatio
             c.add(f"{path}.total", raw["total"], f"must be divisible by planes ({v['planes']})")
         if "phasing" in v and v["phasing"] > v["planes"] - 1:
             c.add(f"{path}.phasing", raw["phasing"], f"must be in [0, {v['planes'] - 1}] (0 to planes - 1)")
+    elif etype == "cluster" and all(k in v for k in keys):
+        _check_cluster(c, path, raw, v)
+    elif etype == "tle" and all(k in v for k in keys):
+        tles = _check_tle(c, path, raw, v)
+        if tles is not None:
+            v["tles"] = tles
+        keys = [*keys, "tles"]
     if not all(k in v for k in (*ENTRY_COMMON_SCHEMA, *keys)):
         return None
     params = {k: v[k] for k in keys}
@@ -1146,6 +1200,84 @@ def _check_entry(c: _Checker, i: int, raw: Mapping, class_names) -> Constellatio
         node_class=v["node_class"],
         params=params,
     )
+
+
+def _check_cluster(c: _Checker, path: str, raw: Mapping, v: dict) -> None:
+    """Cross-checks of a ``cluster`` entry (reference orbit given once; layout keys)."""
+    sso = v["ltan_h"] is not None
+    if sso and (v["inclination_rad"] is not None or v["raan_rad"] is not None):
+        c.note(path, "give either ltan_h (a sun-synchronous reference orbit) or inclination_deg and raan_deg, "
+                     "not both")
+    elif not sso and (v["inclination_rad"] is None or v["raan_rad"] is None):
+        c.note(path, "the reference orbit needs ltan_h (sun-synchronous) or both inclination_deg and raan_deg")
+    a_m = R_EARTH_EQ_M + v["altitude_m"]
+    _perigee_problems(c, path, [a_m], [v["e"]],
+                      lambda k: (f"{path}.e", raw.get("e", 0.0), "with this altitude_km the "))
+    if sso and not np.isfinite(sso_inclination_rad(a_m, v["e"])):
+        c.add(f"{path}.altitude_km", raw["altitude_km"],
+              "no sun-synchronous orbit exists at this altitude (about 5974 km is the limit for e = 0)")
+    if v["layout"] == "orbit_plane":
+        for key in ("nodes", "radius_km"):
+            if raw.get(key) is None:
+                c.note(f"{path}.{key}", 'required key is missing (layout = "orbit_plane" needs nodes and radius_km)')
+        if raw.get("offsets_rsw_km") is not None:
+            c.note(f"{path}.offsets_rsw_km", 'is only read with layout = "offsets"')
+    else:
+        offsets = v["offsets_rsw_m"]
+        if offsets is None:
+            c.note(f"{path}.offsets_rsw_km", 'required key is missing (layout = "offsets" lists one [r, s, w] '
+                                             "per node)")
+            return
+        if v["nodes"] is not None and v["nodes"] != len(offsets):
+            c.add(f"{path}.nodes", raw["nodes"], f"must equal the number of offsets_rsw_km ({len(offsets)}) or be left out")
+        if v["radius_m"] is not None:
+            far = np.flatnonzero(np.linalg.norm(offsets, axis=1) > v["radius_m"])
+            for k in far[:_LIST_ERRORS_SHOWN]:
+                c.add(f"{path}.offsets_rsw_km[{k}]", raw["offsets_rsw_km"][k],
+                      f"lies outside radius_km = {_fmt_num(raw['radius_km'])}")
+
+
+def _check_tle(c: _Checker, path: str, raw: Mapping, v: dict):
+    """Read and check the element sets of a ``tle`` entry; a tuple of Tle, or None."""
+    if (v["tle"] is None) == (v["tle_file"] is None):
+        c.note(path, "give exactly one of tle (the element sets as text) and tle_file (a file of them)")
+        return None
+    try:
+        from orbital_sim import tle as tle_module
+    except ImportError as err:  # pragma: no cover - sgp4 is a runtime dependency
+        c.note(path, f"TLE input needs the sgp4 package ({err})")
+        return None
+    try:
+        if v["tle"] is not None:
+            return tuple(tle_module.parse_tles(v["tle"].splitlines(), where=f"{path}.tle"))
+        return tuple(tle_module.read_tle_file(v["tle_file"]))
+    except tle_module.TleError as err:
+        c.problems.extend(err.problems)
+    except OSError as err:
+        c.add(f"{path}.tle_file", raw["tle_file"], f"cannot read the file ({err.strerror or err})")
+    return None
+
+
+def _check_tle_epochs(c: _Checker, entries, epoch) -> None:
+    """Each TLE must be within max_age_days of the run epoch, and SGP4 must propagate it
+    there without an error code (decayed, eccentricity out of range...)."""
+    from orbital_sim import tle as tle_module
+
+    for e in entries:
+        if e.type != "tle":
+            continue
+        path = f"constellation.{e.index}"
+        _, _, errors = tle_module.teme_states(e.params["tles"], epoch)
+        for k, record in enumerate(e.params["tles"]):
+            age = (epoch - record.epoch).total_seconds() / 86400.0
+            label = f"element set {k} (catalog {record.catalog}{', ' + record.name if record.name else ''})"
+            if abs(age) > e.params["max_age_days"]:
+                c.note(path, f"{label} has its epoch {timescales.format_epoch(record.epoch)}, {abs(age):.1f} days "
+                             f"from simulation.epoch; at most max_age_days = {_fmt_num(e.params['max_age_days'])} "
+                             "(SGP4 errors grow by 1-3 km per day; raise max_age_days to accept)")
+            if errors[k]:
+                c.note(path, f"{label}: SGP4 error {errors[k]} at simulation.epoch: "
+                             f"{tle_module.sgp4_error_message(errors[k])}")
 
 
 def _check_constellation(c: _Checker, raw: Mapping, class_names) -> list[ConstellationEntry] | None:
@@ -1206,6 +1338,13 @@ def _check_document(c: _Checker, raw) -> dict | None:
             classes[name] = _check_node_class(c, name, craw, _join("node_class", name))
         class_names = list(classes_raw)
     entries = _check_constellation(c, raw, class_names)
+    if entries and sim and sim.get("epoch") is not None:
+        _check_tle_epochs(c, entries, sim["epoch"])
+    if sim and sim.get("drag", "none") != "none":
+        for name in sorted({e.node_class for e in entries or []}):
+            if classes.get(name) is not None and classes[name].get("drag") is None:
+                c.note(f"node_class.{name}.drag", f'required table is missing when simulation.drag = "{sim["drag"]}" '
+                       "(mass_kg, area_m2, coefficient)")
     return {
         "simulation": sim,
         "environment": env,
@@ -1221,6 +1360,7 @@ def _build_node_class(d: dict) -> NodeClassConfig:
         compute=ComputeConfig(**d["compute"]),
         power=PowerConfig(**d["power"]),
         battery=BatteryConfig(**d["battery"]),
+        drag=DragConfig(**d["drag"]) if d.get("drag") else None,
         components=tuple(ComponentConfig(name=n, **v) for n, v in d["components"].items()),
         couplings=tuple(
             CouplingConfig(a=v["between"][0], b=v["between"][1], conductance_w_k=v["conductance_w_k"])

@@ -55,6 +55,7 @@ def _class_arrays(nc: NodeClassConfig, n_surfaces: int) -> dict[str, np.ndarray]
             rsw[k] = np.asarray(s.pointing_rsw, dtype=float)
     pw, bat, cmp = nc.power, nc.battery, nc.compute
     return {
+        "ballistic_m2_kg": np.asarray(nc.drag.ballistic_m2_kg if nc.drag is not None else 0.0),
         "heat_capacity_j_k": np.asarray([c.heat_capacity_j_k for c in nc.components], dtype=float),
         "conductance_w_k": g,
         "surf_area_m2": col(lambda s: s.area_m2),
@@ -106,6 +107,60 @@ def shared_component_names(config: Config) -> list[str]:
     return list(first)
 
 
+#: constellation entry types whose elements are design (mean) elements
+MEAN_ELEMENT_TYPES = ("sso", "walker_delta")
+
+
+def osculating_from_mean(elements_mean: np.ndarray, zonal_harmonics: int = 2, iterations: int = 3,
+                         steps_per_orbit: int = 256) -> np.ndarray:
+    """Osculating elements (n, 6) whose one-orbit averages of a and i equal the given mean
+    values, for the Cowell force model (point mass + zonal terms, no drag).
+
+    Why: J2 makes the osculating semi-major axis oscillate by about (3/2) J2 R^2 / a (9 km in
+    LEO) around its mean, and the node regression follows the *mean* a: an SSO started with
+    its mean elements as osculating ones drifts off the mean Sun by about 0.13 deg a month at
+    650 km. The short-period terms average to zero over an orbit, so the orbit average of the
+    osculating a (and i) is the mean one to first order in J2; a few fixed-point corrections
+    of a and i make them match. Eccentricity and the angles are left as given (their
+    short-period offsets move the node by far less than the 0.05 deg/month this targets).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from orbital_sim.kernels import constants as kc
+    from orbital_sim.kernels.model import make_env
+    from orbital_sim.kernels.orbit import Cowell, elements_to_state, state_to_elements
+
+    env = make_env(shadow_radius_m=kc.R_EARTH_EQ_M, solar_constant_w_m2=1361.0, albedo=0.3, earth_ir_w_m2=237.0,
+                   epoch_jd_tt_whole=kc.JD_J2000, epoch_jd_tt_fraction=0.0)
+    prop = Cowell(zonal_harmonics=zonal_harmonics)
+    gm = kc.GM_EARTH_M3_S2
+
+    @jax.jit
+    @jax.vmap
+    def orbit_average_a_i(el):
+        r, v = elements_to_state(*(el[k] for k in range(6)), gm)
+        period = 2 * jnp.pi * jnp.sqrt(el[0] ** 3 / gm)
+        dt = period / steps_per_orbit
+
+        def body(_, carry):
+            r, v, sum_a, sum_i = carry
+            r, v = prop.advance(None, r, v, 0.0, dt, env)
+            a, _, i, _, _, _ = state_to_elements(r, v, gm)
+            return r, v, sum_a + a, sum_i + i
+
+        _, _, sum_a, sum_i = jax.lax.fori_loop(0, steps_per_orbit, body, (r, v, 0.0, 0.0))
+        return sum_a / steps_per_orbit, sum_i / steps_per_orbit
+
+    target = np.asarray(elements_mean, dtype=np.float64)
+    osc = target.copy()
+    for _ in range(iterations):
+        mean_a, mean_i = (np.asarray(x) for x in orbit_average_a_i(jnp.asarray(osc)))
+        osc[:, 0] += target[:, 0] - mean_a
+        osc[:, 2] += target[:, 2] - mean_i
+    return osc
+
+
 def build_fleet(config: Config, dtype=np.float64) -> Fleet:
     """Stacked NodeParams and initial NodeState for every node of ``config``."""
     import jax
@@ -125,13 +180,17 @@ def build_fleet(config: Config, dtype=np.float64) -> Fleet:
     to_state = jax.jit(jax.vmap(lambda *el: elements_to_state(*el, gm)))
     to_elements = jax.jit(jax.vmap(lambda r, v: jnp.stack(state_to_elements(r, v, gm))))
 
+    sim = config.simulation
+    entry_types = [e.type for e in config.constellation_entries] or [None] * len(groups)
     names, classes, rs, vs, elements = [], [], [], [], []
-    for g in groups:
+    for g, entry_type in zip(groups, entry_types):
         names += list(g.names)
         classes += [g.class_name] * g.n_nodes
         if g.elements is not None:
             el = np.stack([g.elements[k] for k in ("a_m", "e", "i_rad", "raan_rad", "argp_rad", "mean_anomaly_rad")],
                           axis=1).astype(np.float64)
+            if sim.propagator == "cowell" and entry_type in MEAN_ELEMENT_TYPES:
+                el = osculating_from_mean(el, zonal_harmonics=sim.zonal_harmonics)
             r, v = to_state(*(jnp.asarray(el[:, k]) for k in range(6)))
             r, v = np.asarray(r), np.asarray(v)
         else:
@@ -142,7 +201,7 @@ def build_fleet(config: Config, dtype=np.float64) -> Fleet:
         vs.append(v)
         elements.append(el)
     r0, v0, el0 = np.concatenate(rs), np.concatenate(vs), np.concatenate(elements)
-    if config.simulation.propagator == "j2_secular":
+    if sim.propagator == "j2_secular":
         # the state at t = 0 is the Keplerian state of the mean elements, as at every later step
         r0, v0 = (np.asarray(x) for x in to_state(*(jnp.asarray(el0[:, k]) for k in range(6))))
 
@@ -157,3 +216,13 @@ def build_fleet(config: Config, dtype=np.float64) -> Fleet:
     state = jax.vmap(init_state)(params, jnp.asarray(r0, float_dtype), jnp.asarray(v0, float_dtype),
                                  jnp.asarray(battery0, float_dtype), jnp.asarray(temp0, float_dtype))
     return Fleet(names=names, node_class=classes, component_names=components, params=params, state=state)
+
+
+def propagator_for(simulation):
+    """The kernels' propagator object chosen once from ``[simulation]``."""
+    from orbital_sim.kernels.orbit import ATMOSPHERES, Cowell, J2Secular
+
+    if simulation.propagator == "j2_secular":
+        return J2Secular()
+    atmosphere = ATMOSPHERES[simulation.drag]
+    return Cowell(zonal_harmonics=simulation.zonal_harmonics, atmosphere=atmosphere() if atmosphere else None)

@@ -30,6 +30,7 @@ def node_params(
     array_efficiency=0.295, temp_coeff=-0.0023, ref_temperature_k=301.15, packing=0.85,
     capacity_j=120 * 3.6e6, floor_soc=0.2, throttle_soc=0.3, eta_c=0.97, eta_d=0.97,
     throttle_temperature_k=358.15, throttle_band_k=5.0, elements0=(7e6, 0.0, 0.9, 0.0, 0.0, 0.0),
+    ballistic_m2_kg=0.0,
 ):
     n = len(heat_capacity_j_k)
     g = np.zeros((n, n))
@@ -41,6 +42,7 @@ def node_params(
     f = lambda x: jnp.asarray(np.asarray(x, dtype=float))  # noqa: E731
     return NodeParams(
         elements0=f(elements0),
+        ballistic_m2_kg=f(ballistic_m2_kg),
         heat_capacity_j_k=f(heat_capacity_j_k),
         conductance_w_k=f(g),
         surf_area_m2=f(col[0]),

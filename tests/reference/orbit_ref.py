@@ -201,3 +201,23 @@ def j2_secular_rates(a_m, e, i_rad, gm=GM_EARTH_M3_S2, r_eq_m=R_EARTH_EQ_M, j2=J
     argp_dot = 0.75 * k * (4.0 - 5.0 * s2)
     mean_anomaly_dot = n + 0.75 * k * np.sqrt(1.0 - e**2) * (2.0 - 3.0 * s2)
     return raan_dot, argp_dot, mean_anomaly_dot
+
+
+def acceleration_zonal(r_m, gm=GM_EARTH_M3_S2, r_eq_m=R_EARTH_EQ_M, j2=0.0, j3=0.0, j4=0.0):
+    """Acceleration (m/s^2) of the zonal terms J2..J4 (without the point mass), complex step.
+
+    U = -gm/r sum_n J_n (R/r)^n P_n(z/r) with the Legendre polynomials
+    P2 = (3x^2-1)/2, P3 = (5x^3-3x)/2, P4 = (35x^4-30x^2+3)/8 (sign as in U above: the
+    potential is -gm/r (1 - sum J_n (R/r)^n P_n)).
+    """
+    def potential(x, y, z):
+        rr = cmath.sqrt(x * x + y * y + z * z)
+        s = z / rr
+        p = {2: 1.5 * s * s - 0.5, 3: 2.5 * s**3 - 1.5 * s, 4: (35 * s**4 - 30 * s * s + 3) / 8}
+        return gm / rr * sum(j * (r_eq_m / rr) ** n * p[n] for n, j in ((2, j2), (3, j3), (4, j4)))
+
+    x, y, z = (float(c) for c in r_m)
+    h_m = 1e-30 * math.sqrt(x * x + y * y + z * z)
+    ih = 1j * h_m
+    return np.array([-potential(x + ih, y, z).imag / h_m, -potential(x, y + ih, z).imag / h_m,
+                     -potential(x, y, z + ih).imag / h_m])
