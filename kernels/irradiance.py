@@ -114,7 +114,7 @@ def surface_fluxes(normals, r_eci_m, s_hat, sun_distance_m, sunlit_fraction, env
     cos_sun = normals @ s_hat
     direct = solar_w_m2 * sunlit_fraction * jnp.maximum(cos_sun, 0.0)
     cos_tilt = normals @ (-r_hat)
-    view = view_factor_plate_sphere(r / env.r_eq_m, cos_tilt)
+    view = view_factor_plate_sphere(r / env.r_eq_m.astype(r.dtype), cos_tilt)
     subsolar_cos = jnp.maximum(jnp.dot(r_hat, s_hat), 0.0)
     albedo = env.albedo * solar_w_m2 * subsolar_cos * view
     earth_ir = env.earth_ir_w_m2 * view

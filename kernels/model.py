@@ -141,12 +141,11 @@ class NodeState:
 
 def init_state(params: NodeParams, r_eci_m, v_eci_m_s, battery_energy_j, temperature_k) -> NodeState:
     """Initial state of one node; accumulators start empty."""
-    dtype = r_eci_m.dtype
-    zero = jnp.zeros((), dtype)
-    soc = battery_energy_j / params.battery_capacity_j
+    zero = jnp.zeros((), jnp.float64)  # running totals stay float64 in every precision mode
+    soc = (battery_energy_j / params.battery_capacity_j).astype(jnp.float64)
     acc = Accumulators(
         sunlit_s=zero, elapsed_s=zero,
-        temperature_min_k=temperature_k, temperature_max_k=temperature_k,
+        temperature_min_k=temperature_k.astype(jnp.float64), temperature_max_k=temperature_k.astype(jnp.float64),
         state_of_charge_min=soc,
         energy_generated_j=zero, energy_shed_j=zero, energy_consumed_j=zero, energy_unmet_j=zero,
         compute_delivered_s=zero, compute_nameplate_s=zero,
@@ -156,7 +155,7 @@ def init_state(params: NodeParams, r_eci_m, v_eci_m_s, battery_energy_j, tempera
     return NodeState(
         r_eci_m=r_eci_m, v_eci_m_s=v_eci_m_s, battery_energy_j=battery_energy_j,
         temperature_k=temperature_k, status=jnp.asarray(STATUS_OK, jnp.int32),
-        fault_time_s=jnp.asarray(jnp.nan, dtype), acc=acc,
+        fault_time_s=jnp.asarray(jnp.nan, jnp.float64), acc=acc,
     )
 
 
@@ -164,12 +163,17 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
               propagator, shadow_fn):
     """Advance one node from t_end_s - dt_s to t_end_s. Returns ``(state, diagnostics)``.
 
+    ``t_end_s``: float64 time since the epoch [s] (kept in float64 in every precision mode);
     ``r_sun_eci_m``: Sun position at t_end_s [m] (3,); ``active``: bool, False leaves the
     state unchanged (padding at the end of the run). ``propagator`` and ``shadow_fn`` are
     chosen once from the configuration (``orbit.PROPAGATORS``, ``shadow.SHADOW_MODELS``).
     """
     with jax.named_scope("orbit"):
-        r, v = propagator.advance(params, state.r_eci_m, state.v_eci_m_s, t_end_s, dt_s, env)
+        # the orbit (and time) stay in the state's precision, float64 in every mode
+        r64, v64 = propagator.advance(params, state.r_eci_m, state.v_eci_m_s, t_end_s, dt_s, env)
+        work = params.heat_capacity_j_k.dtype  # the working precision of everything else
+        r, v = r64.astype(work), v64.astype(work)
+        r_sun_eci_m = r_sun_eci_m.astype(work)
 
     with jax.named_scope("shadow"):
         to_sun = r_sun_eci_m - r
@@ -229,15 +233,15 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
 
     with jax.named_scope("faults"):
         finite = (
-            jnp.all(jnp.isfinite(r)) & jnp.all(jnp.isfinite(v)) & jnp.all(jnp.isfinite(t1))
+            jnp.all(jnp.isfinite(r64)) & jnp.all(jnp.isfinite(v64)) & jnp.all(jnp.isfinite(t1))
             & jnp.isfinite(flows["battery_energy_j"])
         )
-        below = jnp.sum(r * r) < env.r_eq_m * env.r_eq_m
+        below = jnp.sum(r64 * r64) < env.r_eq_m * env.r_eq_m
         healthy = state.status == STATUS_OK
         new_fault = jnp.where(below, STATUS_BELOW_SURFACE, jnp.where(~finite, STATUS_NON_FINITE, STATUS_OK))
         fault_now = active & healthy & (new_fault != STATUS_OK)
         status = jnp.where(fault_now, new_fault, state.status).astype(jnp.int32)
-        fault_time_s = jnp.where(fault_now, t_end_s, state.fault_time_s)
+        fault_time_s = jnp.where(fault_now, t_end_s, state.fault_time_s).astype(state.fault_time_s.dtype)
         update = active & healthy & ~fault_now
 
     with jax.named_scope("accumulate"):
@@ -265,7 +269,7 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
             battery_loss_j=a.battery_loss_j + flows["battery_heat_w"] * dt_s,
         )
         stepped = NodeState(
-            r_eci_m=r, v_eci_m_s=v, battery_energy_j=flows["battery_energy_j"], temperature_k=t1,
+            r_eci_m=r64, v_eci_m_s=v64, battery_energy_j=flows["battery_energy_j"], temperature_k=t1,
             status=status, fault_time_s=fault_time_s, acc=acc,
         )
         frozen = dataclasses.replace(state, status=status, fault_time_s=fault_time_s)
@@ -283,8 +287,8 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
         "compute_utilization": jnp.where(compute_nominal_w > 0, flows["compute_w"] / compute_nominal_safe, 0.0),
         "temperature": t1,
         "heat_rejected": jnp.sum(emitted_w),
-        "position_eci": r,
-        "velocity_eci": v,
+        "position_eci": r64,
+        "velocity_eci": v64,
     }
     # a faulty node reports NaN rather than stale or corrupt numbers
     diagnostics = jax.tree_util.tree_map(
@@ -300,9 +304,12 @@ def make_env(*, shadow_radius_m, solar_constant_w_m2, albedo, earth_ir_w_m2, epo
     def f(x):
         return jnp.asarray(x, dtype)
 
+    def f64(x):  # the orbit is integrated in float64 in every precision mode
+        return jnp.asarray(x, jnp.float64)
+
     return EnvParams(
-        gm_m3_s2=f(c.GM_EARTH_M3_S2), r_eq_m=f(c.R_EARTH_EQ_M), j2=f(c.J2_EARTH), j3=f(c.J3_EARTH),
-        j4=f(c.J4_EARTH), omega_earth_rad_s=f(c.OMEGA_EARTH_RAD_S),
+        gm_m3_s2=f64(c.GM_EARTH_M3_S2), r_eq_m=f64(c.R_EARTH_EQ_M), j2=f64(c.J2_EARTH), j3=f64(c.J3_EARTH),
+        j4=f64(c.J4_EARTH), omega_earth_rad_s=f64(c.OMEGA_EARTH_RAD_S),
         shadow_radius_m=f(shadow_radius_m), sun_radius_m=f(c.R_SUN_M), au_m=f(c.AU_M),
         solar_constant_w_m2=f(solar_constant_w_m2), albedo=f(albedo), earth_ir_w_m2=f(earth_ir_w_m2),
         sink_k=f(c.DEEP_SPACE_SINK_K), sigma_w_m2_k4=f(c.STEFAN_BOLTZMANN_W_M2_K4),
@@ -334,8 +341,7 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
             t_end_s = (k + 1).astype(jnp.float64) * dt_s.astype(jnp.float64)
             with jax.named_scope("sun"):
                 r_sun = sun_position_eci(env.epoch_jd_tt_whole, env.epoch_jd_tt_fraction + t_end_s / c.SECONDS_PER_DAY)
-            r_sun = r_sun.astype(st.r_eci_m.dtype)
-            st, diag = step_all(params, st, env, r_sun, t_end_s.astype(st.r_eci_m.dtype), dt_s, k < total_steps)
+            st, diag = step_all(params, st, env, r_sun, t_end_s, dt_s, k < total_steps)
             return (st, diag), None
 
         def one_output(carry, j):
@@ -343,7 +349,7 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
             carry, _ = jax.lax.scan(one_step, carry, k0 + jnp.arange(steps_per_output))
             return carry, {name: carry[1][name] for name in variables}
 
-        dummy_sun = jnp.zeros(3, state.r_eci_m.dtype)
+        dummy_sun = jnp.zeros(3, jnp.float64)
         diag_shape = jax.eval_shape(
             lambda: step_all(params, state, env, dummy_sun, dt_s, dt_s, True)[1]
         )

@@ -239,7 +239,7 @@ class Cowell:
                 a = a + accel_drag(r, v, params.ballistic_m2_kg, self.atmosphere(altitude), env.omega_earth_rad_s)
             return a
 
-        return rk4_step(r_eci_m, v_eci_m_s, dt_s, accel)
+        return rk4_step(r_eci_m, v_eci_m_s, jnp.asarray(dt_s, r_eci_m.dtype), accel)
 
 
 class J2Secular:
@@ -255,10 +255,14 @@ class J2Secular:
         elements0 = params.elements0
         a, e, i, raan0, argp0, m0 = (elements0[k] for k in range(6))
         raan_dot, argp_dot, m_dot = j2_secular_rates(a, e, i, env.gm_m3_s2, env.r_eq_m, env.j2)
+        # the angles grow without bound: advance them in the (float64) precision of the time,
+        # then wrap and return to the elements' precision (float32 mode keeps ~1e-7 rad)
         two_pi = 2 * jnp.pi
-        raan = jnp.mod(raan0 + raan_dot * t_end_s, two_pi)
-        argp = jnp.mod(argp0 + argp_dot * t_end_s, two_pi)
-        m = jnp.mod(m0 + m_dot * t_end_s, two_pi)
+        dtype = elements0.dtype
+        t = jnp.asarray(t_end_s)
+        raan = jnp.mod(raan0.astype(t.dtype) + raan_dot.astype(t.dtype) * t, two_pi).astype(dtype)
+        argp = jnp.mod(argp0.astype(t.dtype) + argp_dot.astype(t.dtype) * t, two_pi).astype(dtype)
+        m = jnp.mod(m0.astype(t.dtype) + m_dot.astype(t.dtype) * t, two_pi).astype(dtype)
         return elements_to_state(a, e, i, raan, argp, m, env.gm_m3_s2)
 
 

@@ -27,6 +27,14 @@ def _safe_sqrt(x):
     return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, 1.0)), 0.0)
 
 
+def _segment_shape(phi):
+    """phi - sin(phi) cos(phi): twice the area of a circular segment of half-angle phi on a
+    unit circle. A series below 0.1 rad avoids cancellation (truncation < 1e-14 relative)."""
+    p2 = phi * phi
+    series = phi * p2 * (2.0 / 3.0 - p2 * (2.0 / 15.0 - p2 * (4.0 / 315.0 - p2 * (2.0 / 2835.0))))
+    return jnp.where(phi < 0.1, series, phi - 0.5 * jnp.sin(2.0 * phi))
+
+
 def _angle_between(a, b):
     """Angle [rad] between vectors a and b, atan2 form (accurate at 0 and pi)."""
     cross = jnp.cross(a, b)
@@ -59,13 +67,20 @@ def sunlit_fraction_conical(r_sat_eci_m, r_sun_eci_m, earth_radius_m, sun_radius
     annular = sep <= sun_r - earth_r
     partial = ~(no_overlap | total | annular)
 
-    # circle-overlap area, evaluated on a safe dummy separation outside the partial region
-    sep_p = jnp.where(partial, sep, 0.5 * (sun_r + earth_r + jnp.abs(earth_r - sun_r)))
-    x = (sep_p * sep_p + sun_r * sun_r - earth_r * earth_r) / (2.0 * sep_p)
-    y = _safe_sqrt(sun_r * sun_r - x * x)
-    cos_s = jnp.clip(x / sun_r, -1.0, 1.0)
-    cos_e = jnp.clip((sep_p - x) / earth_r, -1.0, 1.0)
-    overlap = sun_r * sun_r * jnp.arccos(cos_s) + earth_r * earth_r * jnp.arccos(cos_e) - sep_p * y
+    # Circle-overlap area as two circular segments cut by the common chord, each written
+    # without cancellation (float32-safe): the chord lies at x from the Sun's centre, with
+    # x = (sep^2 + sun_r^2 - earth_r^2) / (2 sep) = (near * far + sun_r^2) / (2 sep) because
+    # sep - earth_r = near and sep + earth_r = far; each segment's half-angle comes from an
+    # atan2, and the Earth's thin segment uses the series of phi - sin(phi) cos(phi).
+    # A safe dummy geometry is used outside the partial region (double-where).
+    near_p = jnp.where(partial, near, 0.0)
+    far_p = jnp.where(partial, far, 2.0 * earth_r)
+    sep_p = 0.5 * (far_p + near_p)
+    x = (near_p * far_p + sun_r * sun_r) / (2.0 * sep_p)
+    y = _safe_sqrt((sun_r - x) * (sun_r + x))
+    phi_sun = jnp.arctan2(y, x)
+    phi_earth = jnp.arctan2(y, sep_p - x)
+    overlap = sun_r * sun_r * _segment_shape(phi_sun) + (0.5 * (far_p - near_p)) ** 2 * _segment_shape(phi_earth)
     partial_fraction = 1.0 - overlap / (jnp.pi * sun_r * sun_r)
 
     annular_fraction = 1.0 - (earth_r * earth_r) / (sun_r * sun_r)

@@ -208,12 +208,13 @@ def build_fleet(config: Config, dtype=np.float64) -> Fleet:
     stacked = {key: np.stack([per_class[c][key] for c in classes]) for key in per_class[classes[0]]}
     float_dtype = np.dtype(dtype)
     fields = {k: jnp.asarray(v, dtype=jnp.int32 if v.dtype.kind == "i" else float_dtype) for k, v in stacked.items()}
-    params = NodeParams(elements0=jnp.asarray(el0, float_dtype), **fields)
+    # the orbit (elements, position, velocity) is float64 in every precision mode
+    params = NodeParams(elements0=jnp.asarray(el0, jnp.float64), **fields)
 
     battery0 = np.asarray([config.node_classes[c].battery.initial_soc * config.node_classes[c].battery.capacity_j
                            for c in classes])
     temp0 = np.stack([[comp.initial_temperature_k for comp in config.node_classes[c].components] for c in classes])
-    state = jax.vmap(init_state)(params, jnp.asarray(r0, float_dtype), jnp.asarray(v0, float_dtype),
+    state = jax.vmap(init_state)(params, jnp.asarray(r0, jnp.float64), jnp.asarray(v0, jnp.float64),
                                  jnp.asarray(battery0, float_dtype), jnp.asarray(temp0, float_dtype))
     return Fleet(names=names, node_class=classes, component_names=components, params=params, state=state)
 

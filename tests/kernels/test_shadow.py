@@ -14,8 +14,9 @@ from tests.reference import shadow_ref
 
 R = c.R_EARTH_EQ_M
 SUN = np.array([c.AU_M, 0.0, 0.0])
-#: the kernel's flat circle-overlap on angular radii vs the reference's exact spherical caps
-FRACTION_TOL = 2e-6
+#: the kernel (stereographic disks, exact overlap) vs the reference (exact spherical caps,
+#: quadrature); measured 3.8e-7, the stereographic area distortion inside the solar disk
+FRACTION_TOL = 1e-6
 
 
 def _positions_across_shadow(radius_m, n):
