@@ -101,13 +101,78 @@ def view_factor_plate_sphere(h_ratio, cos_tilt):
     return jnp.where(full, cos_tilt / h2, jnp.where(none, 0.0, jnp.clip(f_partial, 0.0, 1.0)))
 
 
-def surface_fluxes(normals, r_eci_m, s_hat, sun_distance_m, sunlit_fraction, env):
+class SubsatelliteAlbedo:
+    """Albedo radiosity set by the Sun's elevation at the sub-satellite point, spread over the
+    whole visible cap: E = a S max(r_hat . s_hat, 0) F(n). Cheap; overestimates near the
+    terminator (the cap's night side counts as lit) and underestimates just past it."""
+
+    def __call__(self, normals, r_eci_m, s_hat, solar_w_m2, view, env):
+        subsolar_cos = jnp.maximum(jnp.dot(r_eci_m / jnp.sqrt(jnp.sum(r_eci_m * r_eci_m)), s_hat), 0.0)
+        return env.albedo * solar_w_m2 * subsolar_cos * view
+
+
+class CapQuadratureAlbedo:
+    """Albedo integrated over the visible cap, each ground element lit by the Sun at its own
+    elevation (Lambertian ground of albedo a, radiance a S max(cos zenith, 0) / pi):
+
+        E(n) = sum_k a S max(p_k . s, 0) / pi * max(n . w_k, 0) cos(theta_k) dA_k / d_k^2
+
+    over a fixed grid on the cap: Gauss-Legendre in the Earth-central angle (``n_radial``
+    nodes) times a uniform azimuth grid (``n_azimuth``). The terminator and the plate's
+    horizon are kinks of the integrand, so accuracy is about 1 % of the cap's full albedo
+    (measured against a fine independent quadrature in tests/kernels/test_irradiance.py);
+    cost grows with n_radial * n_azimuth * n_surfaces.
+    """
+
+    def __init__(self, n_radial: int = 12, n_azimuth: int = 24):
+        import numpy as np
+
+        x, w = np.polynomial.legendre.leggauss(n_radial)
+        self.u, self.wu = 0.5 * (x + 1.0), 0.5 * w  # nodes and weights on [0, 1]
+        self.phi = 2 * np.pi * (np.arange(n_azimuth) + 0.5) / n_azimuth
+        self.n_azimuth = n_azimuth
+
+    def __call__(self, normals, r_eci_m, s_hat, solar_w_m2, view, env):
+        del view
+        dtype = r_eci_m.dtype
+        radius = env.r_eq_m.astype(dtype)
+        r = jnp.sqrt(jnp.sum(r_eci_m * r_eci_m))
+        r_hat = r_eci_m / r
+        psi_max = jnp.arccos(radius / r)
+        # an orthonormal pair perpendicular to r_hat
+        helper = jnp.where(jnp.abs(r_hat[2]) < 0.9, jnp.asarray([0.0, 0.0, 1.0], dtype), jnp.asarray([1.0, 0.0, 0.0], dtype))
+        e1 = jnp.cross(r_hat, helper)
+        e1 = e1 / jnp.sqrt(jnp.sum(e1 * e1))
+        e2 = jnp.cross(r_hat, e1)
+        psi = jnp.asarray(self.u, dtype) * psi_max  # (R,)
+        dpsi = jnp.asarray(self.wu, dtype) * psi_max
+        phi = jnp.asarray(self.phi, dtype)  # (A,)
+        horizontal = jnp.cos(phi)[:, None] * e1[None, :] + jnp.sin(phi)[:, None] * e2[None, :]  # (A, 3)
+        ground = (jnp.cos(psi)[:, None, None] * r_hat[None, None, :]
+                  + jnp.sin(psi)[:, None, None] * horizontal[None, :, :])  # (R, A, 3) unit vectors
+        to_ground = radius * ground - r_eci_m[None, None, :]
+        dist2 = jnp.sum(to_ground * to_ground, axis=-1)
+        w = to_ground / jnp.sqrt(dist2)[:, :, None]
+        cos_ground = jnp.maximum(-jnp.sum(w * ground, axis=-1), 0.0)
+        lit = jnp.maximum(ground @ s_hat, 0.0)
+        area = radius * radius * jnp.sin(psi)[:, None] * dpsi[:, None] * (2 * jnp.pi / self.n_azimuth)
+        weight = env.albedo * solar_w_m2 / jnp.pi * lit * cos_ground * area / dist2  # (R, A)
+        cos_plate = jnp.maximum(jnp.einsum("sk,rak->sra", normals, w), 0.0)
+        return jnp.sum(cos_plate * weight[None], axis=(1, 2))
+
+
+ALBEDO_MODELS = {"subsatellite": SubsatelliteAlbedo, "cap": CapQuadratureAlbedo}
+
+
+def surface_fluxes(normals, r_eci_m, s_hat, sun_distance_m, sunlit_fraction, env, albedo_model=None):
     """Irradiance on the front face of each surface [W/m^2], each (n_surfaces,).
 
     Returns ``(direct, albedo, earth_ir)``; the back face of a two-sided surface gets the same
     call with ``-normals``. ``env`` provides ``solar_constant_w_m2``, ``au_m``, ``albedo``,
     ``earth_ir_w_m2``, ``r_eq_m`` (the radius used for the Earth's view factor).
+    ``albedo_model``: a :data:`ALBEDO_MODELS` instance (default: sub-satellite cosine).
     """
+    albedo_model = SubsatelliteAlbedo() if albedo_model is None else albedo_model
     r = jnp.sqrt(jnp.sum(r_eci_m * r_eci_m))
     r_hat = r_eci_m / r
     solar_w_m2 = env.solar_constant_w_m2 * (env.au_m / sun_distance_m) ** 2
@@ -115,7 +180,6 @@ def surface_fluxes(normals, r_eci_m, s_hat, sun_distance_m, sunlit_fraction, env
     direct = solar_w_m2 * sunlit_fraction * jnp.maximum(cos_sun, 0.0)
     cos_tilt = normals @ (-r_hat)
     view = view_factor_plate_sphere(r / env.r_eq_m.astype(r.dtype), cos_tilt)
-    subsolar_cos = jnp.maximum(jnp.dot(r_hat, s_hat), 0.0)
-    albedo = env.albedo * solar_w_m2 * subsolar_cos * view
+    albedo = albedo_model(normals, r_eci_m, s_hat, solar_w_m2, view, env)
     earth_ir = env.earth_ir_w_m2 * view
     return direct, albedo, earth_ir

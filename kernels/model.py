@@ -160,13 +160,14 @@ def init_state(params: NodeParams, r_eci_m, v_eci_m_s, battery_energy_j, tempera
 
 
 def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m, t_end_s, dt_s, active,
-              propagator, shadow_fn):
+              propagator, shadow_fn, albedo_model=None):
     """Advance one node from t_end_s - dt_s to t_end_s. Returns ``(state, diagnostics)``.
 
     ``t_end_s``: float64 time since the epoch [s] (kept in float64 in every precision mode);
     ``r_sun_eci_m``: Sun position at t_end_s [m] (3,); ``active``: bool, False leaves the
     state unchanged (padding at the end of the run). ``propagator`` and ``shadow_fn`` are
-    chosen once from the configuration (``orbit.PROPAGATORS``, ``shadow.SHADOW_MODELS``).
+    chosen once from the configuration (``orbit.PROPAGATORS``, ``shadow.SHADOW_MODELS``), as
+    is ``albedo_model`` (``irradiance.ALBEDO_MODELS``; None: the sub-satellite cosine).
     """
     with jax.named_scope("orbit"):
         # the orbit (and time) stay in the state's precision, float64 in every mode
@@ -184,8 +185,8 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
 
     with jax.named_scope("irradiance"):
         normals = surface_normals(params.surf_pointing, params.surf_rsw, r, v, s_hat)
-        direct_f, albedo_f, ir_f = surface_fluxes(normals, r, s_hat, sun_distance_m, sunlit, env)
-        direct_b, albedo_b, ir_b = surface_fluxes(-normals, r, s_hat, sun_distance_m, sunlit, env)
+        direct_f, albedo_f, ir_f = surface_fluxes(normals, r, s_hat, sun_distance_m, sunlit, env, albedo_model)
+        direct_b, albedo_b, ir_b = surface_fluxes(-normals, r, s_hat, sun_distance_m, sunlit, env, albedo_model)
         area = params.surf_area_m2
         absorbed_surf_w = area * (
             params.surf_absorptance * (direct_f + albedo_f)
@@ -318,7 +319,8 @@ def make_env(*, shadow_radius_m, solar_constant_w_m2, albedo, earth_ir_w_m2, epo
     )
 
 
-def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chunk: int, variables: tuple[str, ...]):
+def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chunk: int, variables: tuple[str, ...],
+                  albedo_model=None):
     """Compile-once chunk: ``chunk(params, state, env, first_step, total_steps, dt_s)``.
 
     Runs ``steps_per_output * outputs_per_chunk`` steps from global step index ``first_step``;
@@ -331,7 +333,7 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
 
     def step_all(params, state, env, r_sun, t_end_s, dt_s, active):
         def one(p, s):
-            return node_step(p, s, env, r_sun, t_end_s, dt_s, active, propagator, shadow_fn)
+            return node_step(p, s, env, r_sun, t_end_s, dt_s, active, propagator, shadow_fn, albedo_model)
 
         return jax.vmap(one)(params, state)
 

@@ -117,4 +117,26 @@ def beta_angle(r_eci_m, v_eci_m_s, r_sun_eci_m):
     return jnp.arctan2(along, _safe_sqrt(jnp.sum(cross * cross)))
 
 
-SHADOW_MODELS = {"conical": sunlit_fraction_conical, "cylindrical": sunlit_fraction_cylindrical}
+#: WGS-84 flattening of the Earth ellipsoid
+WGS84_FLATTENING = 1.0 / 298.257223563
+
+
+def sunlit_fraction_conical_oblate(r_sat_eci_m, r_sun_eci_m, earth_radius_m, sun_radius_m):
+    """Conical shadow of the WGS-84 ellipsoid (equatorial radius ``earth_radius_m``, polar
+    radius (1 - f) times that, pole along ECI z).
+
+    Scaling z by 1 / (1 - f) maps the ellipsoid onto a sphere of the equatorial radius; the
+    conical model is applied in the scaled space (the Sun's disk is stretched by the same 0.3 %
+    along z, which changes the penumbra shape by far less than the ellipsoid does).
+    docs/notes/oblate_shadow.md measures the ellipsoid's effect: contacts move by up to 18 s
+    in LEO against the sphere.
+    """
+    scale = jnp.asarray([1.0, 1.0, 1.0 / (1.0 - WGS84_FLATTENING)], dtype=r_sat_eci_m.dtype)
+    return sunlit_fraction_conical(r_sat_eci_m * scale, r_sun_eci_m * scale, earth_radius_m, sun_radius_m)
+
+
+SHADOW_MODELS = {
+    "conical": sunlit_fraction_conical,
+    "conical_oblate": sunlit_fraction_conical_oblate,
+    "cylindrical": sunlit_fraction_cylindrical,
+}

@@ -145,3 +145,19 @@ def test_cli_invalid_config_exit_2_no_file(tmp_path):
 
 def test_cli_validate_default_ok():
     assert cli.main(["validate"]) == 0
+
+
+def test_every_physics_option_runs_end_to_end(tmp_path):
+    """J2-J4, exponential drag, cap-quadrature albedo and the oblate shadow, through the runner."""
+    overrides = SMALL + [
+        "simulation.zonal_harmonics=4", 'simulation.drag="exponential"', 'simulation.shadow="conical_oblate"',
+        'environment.albedo_model="cap"', "node_class.compute.drag.mass_kg=3000",
+        "node_class.compute.drag.area_m2=130", "node_class.compute.drag.coefficient=2.2",
+    ]
+    config = load_config(None, overrides)
+    assert config.node_classes["compute"].drag.ballistic_m2_kg == pytest.approx(2.2 * 130 / 3000)
+    result = run(config, tmp_path / "opt.h5", progress=False)
+    assert result.faults == []
+    ds = xr.open_dataset(tmp_path / "opt.h5", engine="h5netcdf")
+    assert ds.attrs["shadow_model"] == "conical_oblate"
+    assert float(ds.sunlit_fraction.min()) == 0.0 and np.isfinite(ds.temperature.values).all()

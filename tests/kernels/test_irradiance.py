@@ -73,3 +73,59 @@ def test_fluxes_on_a_nadir_plate():
     np.testing.assert_allclose(np.asarray(ir), [237.0 * f, 0.0], rtol=1e-12)
     np.testing.assert_allclose(np.asarray(albedo), [0.3 * 1361.0 * f, 0.0], rtol=1e-12)
     np.testing.assert_allclose(np.asarray(direct), [0.0, 1361.0], rtol=1e-12)
+
+
+def _albedo_reference(normal, r_sat, s_hat, albedo=0.3, solar=1361.0, radius=c.R_EARTH_EQ_M, n=400_000):
+    """Independent albedo irradiance: Fibonacci-lattice points over the whole sphere (equal
+    areas), each visible, lit point weighted as a Lambertian emitter. Plain NumPy."""
+    k = np.arange(n) + 0.5
+    z = 1 - 2 * k / n
+    phi = np.pi * (1 + 5**0.5) * k
+    p = np.stack([np.sqrt(1 - z * z) * np.cos(phi), np.sqrt(1 - z * z) * np.sin(phi), z], axis=1)
+    d = radius * p - r_sat
+    dist = np.linalg.norm(d, axis=1)
+    w = d / dist[:, None]
+    cos_ground = -np.sum(w * p, axis=1)
+    visible = cos_ground > 0
+    radiance = albedo * solar * np.maximum(p @ s_hat, 0) / np.pi
+    cos_plate = np.maximum(w @ normal, 0)
+    area = 4 * np.pi * radius**2 / n
+    return float(np.sum((radiance * cos_plate * cos_ground * area / dist**2)[visible]))
+
+
+@pytest.mark.parametrize("sun_deg", [0.0, 60.0, 85.0, 95.0])
+def test_cap_albedo_matches_independent_integration(sun_deg):
+    """The cap-quadrature albedo model against a fine equal-area lattice over the sphere; the
+    sub-satellite cosine model misses the lit ground past the terminator."""
+    from orbital_sim.kernels.irradiance import CapQuadratureAlbedo
+
+    env = make_env(shadow_radius_m=c.R_EARTH_EQ_M, solar_constant_w_m2=1361.0, albedo=0.3, earth_ir_w_m2=237.0,
+                   epoch_jd_tt_whole=2461119.0, epoch_jd_tt_fraction=0.5)
+    r = np.array([c.R_EARTH_EQ_M + 550e3, 0.0, 0.0])
+    s_hat = np.array([math.cos(math.radians(sun_deg)), 0.0, math.sin(math.radians(sun_deg))])
+    normals = np.array([[-1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [-0.6, 0.0, -0.8]])
+    _, got, _ = surface_fluxes(jnp.asarray(normals), jnp.asarray(r), jnp.asarray(s_hat), jnp.asarray(c.AU_M), 1.0, env,
+                               CapQuadratureAlbedo())
+    ref = np.array([_albedo_reference(n_, r, s_hat) for n_ in normals])
+    full = 0.3 * 1361.0 * (c.R_EARTH_EQ_M / np.linalg.norm(r)) ** 2  # nadir plate, Sun overhead
+    np.testing.assert_allclose(np.asarray(got), ref, atol=0.01 * full)
+    if sun_deg == 95.0:  # Sun just below the local horizon: the sub-satellite model says zero
+        _, sub, _ = surface_fluxes(jnp.asarray(normals), jnp.asarray(r), jnp.asarray(s_hat), jnp.asarray(c.AU_M), 1.0, env)
+        assert float(sub[0]) == 0.0 and ref[0] > 1.0
+
+
+def test_oblate_shadow_is_the_sphere_on_the_equator_and_later_at_the_pole():
+    from orbital_sim.kernels.shadow import sunlit_fraction_conical, sunlit_fraction_conical_oblate
+
+    sun = jnp.asarray([c.AU_M, 0.0, 0.0])
+    radius = c.R_EARTH_EQ_M + 550e3
+    # in the equatorial plane the ellipsoid's limb is the sphere's
+    for ang in np.linspace(math.pi - 0.35, math.pi - 0.25, 50):
+        r = jnp.asarray([radius * math.cos(ang), radius * math.sin(ang), 0.0])
+        assert float(sunlit_fraction_conical_oblate(r, sun, c.R_EARTH_EQ_M, c.R_SUN_M)) == pytest.approx(
+            float(sunlit_fraction_conical(r, sun, c.R_EARTH_EQ_M, c.R_SUN_M)), abs=1e-9)
+    # over the pole the flatter Earth casts a shorter shadow: more sunlight at the same point
+    edge = math.pi - math.asin(c.R_EARTH_EQ_M * (1 - 1 / 298.257223563) / radius)
+    r = jnp.asarray([radius * math.cos(edge + 0.002), 0.0, radius * math.sin(edge + 0.002)])
+    assert float(sunlit_fraction_conical_oblate(r, sun, c.R_EARTH_EQ_M, c.R_SUN_M)) > \
+        float(sunlit_fraction_conical(r, sun, c.R_EARTH_EQ_M, c.R_SUN_M)) + 0.1
