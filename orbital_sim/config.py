@@ -128,7 +128,7 @@ class SimulationConfig:
     propagator: str  # "cowell" | "j2_secular"
     dtype: str  # "float64" | "float32"
     device: str  # "auto" | "cpu" | "gpu"
-    shadow: str  # "conical" | "cylindrical"
+    shadow: str  # "conical" | "conical_oblate" | "cylindrical"
     chunk_outputs: int | None  # samples per chunk; None = automatic
     zonal_harmonics: int = 2  # highest zonal harmonic in the Cowell force model (2, 3 or 4)
     drag: str = "none"  # "none" | "exponential" (Vallado's exponential atmosphere)
@@ -162,6 +162,7 @@ class EnvironmentConfig:
     albedo: float  # [1] Earth's bond albedo
     earth_ir_w_m2: float  # [W/m^2] Earth's outgoing longwave flux at the top of the atmosphere
     shadow_radius_m: float  # [m] radius of the spherical Earth that casts the shadow
+    albedo_model: str = "subsatellite"  # "subsatellite" cosine, or "cap" quadrature of the visible cap
 
 
 @dataclass(frozen=True)
@@ -360,7 +361,7 @@ SIMULATION_SCHEMA = {
     "propagator": _choice("cowell", "j2_secular", default="cowell"),
     "dtype": _choice("float64", "float32", default="float64"),
     "device": _choice("auto", "cpu", "gpu", default="auto"),
-    "shadow": _choice("conical", "cylindrical", default="conical"),
+    "shadow": _choice("conical", "conical_oblate", "cylindrical", default="conical"),
     "chunk_outputs": _int(1, default=None),
     "zonal_harmonics": _int(2, 4, default=2),  # highest zonal term of the Cowell force model
     "drag": _choice("none", "exponential", default="none"),
@@ -370,6 +371,7 @@ ENVIRONMENT_SCHEMA = {
     "albedo": _num("", **_FRACTION, default=0.30),
     "earth_ir_w_m2": _num("W/m^2", 0, 500, default=237.0),
     "shadow_radius_km": _num("km", 6300, 6500, default=6378.137),
+    "albedo_model": _choice("subsatellite", "cap", default="subsatellite"),
 }
 OUTPUT_SCHEMA = {
     "path": _kind("str", default="orbital_sim_out.h5"),

@@ -14,9 +14,17 @@ Entry types:
   J. Br. Interplanet. Soc. 37, 559-572, 1984).
 - ``elements``: explicit Keplerian elements, one node per list position.
 - ``states``: explicit ECI position and velocity, one node per list position.
+- ``cluster``: nodes flying in formation within a radius of a reference orbit (circular or
+  near-circular; sun-synchronous by altitude and LTAN, or by inclination and RAAN), placed by
+  offsets in the reference orbit's RSW frame with Hill-Clohessy-Wiltshire no-drift velocities
+  (:func:`cluster_states`). Use the ``cowell`` propagator: ``j2_secular`` would read each
+  node's osculating state as mean elements, and the formation would drift apart.
+- ``tle``: two-line element sets propagated with SGP4 to the epoch and rotated from TEME to
+  ECI (:mod:`orbital_sim.tle`).
 
 Names: ``{prefix}-p{plane:02d}-s{slot:03d}`` for ``sso`` and ``walker_delta`` (plane and slot
-counted from 0), ``{prefix}-{k:04d}`` for ``elements`` and ``states`` (k from 0).
+counted from 0), ``{prefix}-{k:04d}`` for ``elements``, ``states``, ``cluster`` and ``tle``
+(k from 0).
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ __all__ = [
     "SSO_NODE_RATE_RAD_S",
     "build_group",
     "build_groups",
+    "cluster_offsets_rsw",
+    "cluster_states",
     "entry_size",
     "mean_sun_right_ascension_rad",
     "node_names",
@@ -44,7 +54,7 @@ __all__ = [
     "sso_raan_rad",
 ]
 
-ENTRY_TYPES = ("states", "elements", "sso", "walker_delta")
+ENTRY_TYPES = ("states", "elements", "sso", "walker_delta", "cluster", "tle")
 
 # Sun-synchronous node rate: one turn per tropical year, 360 deg / 365.2422 d (REFERENCE.md).
 SSO_NODE_RATE_RAD_S = 2.0 * math.pi / (365.2422 * 86400.0)
@@ -76,6 +86,11 @@ class ConstellationEntry:
     - ``elements``: ``a_m``, ``e``, ``i_rad``, ``raan_rad``, ``argp_rad``,
       ``mean_anomaly_rad`` (float64 arrays (n,)).
     - ``states``: ``r_eci_m``, ``v_eci_m_s`` (float64 arrays (n, 3)).
+    - ``cluster``: reference orbit ``altitude_m``, ``e``, ``argp_rad``, ``mean_anomaly_rad``
+      and either ``ltan_h`` (sun-synchronous) or ``inclination_rad`` and ``raan_rad`` (the
+      others None); ``layout`` (``orbit_plane`` | ``offsets``), ``nodes`` (int),
+      ``radius_m`` (float or None), ``offsets_rsw_m`` ((n, 3) array or None).
+    - ``tle``: ``tles`` (tuple of :class:`orbital_sim.tle.Tle`), ``max_age_days``.
     """
 
     index: int
@@ -181,6 +196,8 @@ def node_names(entry: ConstellationEntry) -> list[str]:
         n = len(p["a_m"])
     elif entry.type == "states":
         n = len(p["r_eci_m"])
+    elif entry.type in ("cluster", "tle"):
+        n = entry_size(entry)
     else:
         raise ValueError(f"unknown constellation type {entry.type!r}")
     return [f"{entry.name}-{k:04d}" for k in range(n)]
@@ -197,6 +214,10 @@ def entry_size(entry: ConstellationEntry) -> int:
         return len(p["a_m"])
     if entry.type == "states":
         return len(p["r_eci_m"])
+    if entry.type == "cluster":
+        return int(p["nodes"]) if p.get("nodes") is not None else len(p["offsets_rsw_m"])
+    if entry.type == "tle":
+        return len(p["tles"])
     raise ValueError(f"unknown constellation type {entry.type!r}")
 
 
@@ -216,12 +237,14 @@ def build_group(entry: ConstellationEntry, epoch) -> NodeGroup:
         "walker_delta": _build_walker_delta,
         "elements": _build_elements,
         "states": _build_states,
+        "cluster": _build_cluster,
+        "tle": _build_tle,
     }
     if entry.type not in builders:
         raise ValueError(f"unknown constellation type {entry.type!r}")
     names = node_names(entry)
     arrays = builders[entry.type](entry.params, epoch)
-    if entry.type == "states":
+    if entry.type in ("states", "cluster", "tle"):
         return NodeGroup(class_name=entry.node_class, names=names, states=arrays)
     return NodeGroup(class_name=entry.node_class, names=names, elements=arrays)
 
@@ -301,4 +324,123 @@ def _build_elements(p, epoch):
 def _build_states(p, epoch):
     r = np.array(p["r_eci_m"], dtype=np.float64).reshape(-1, 3)
     v = np.array(p["v_eci_m_s"], dtype=np.float64).reshape(-1, 3)
+    return {"r_eci_m": r, "v_eci_m_s": v}
+
+
+# --------------------------------------------------------------------------------------------
+# cluster: nodes in formation about a reference orbit
+# --------------------------------------------------------------------------------------------
+
+_GOLDEN_ANGLE_RAD = math.pi * (3.0 - math.sqrt(5.0))  # Vogel's sunflower spiral (Vogel 1979)
+
+
+def _kepler_state(a_m, e, i_rad, raan_rad, argp_rad, mean_anomaly_rad):
+    """ECI position [m] and velocity [m/s], shape (3,), of one set of Keplerian elements
+    (two-body; Newton iteration on Kepler's equation; Vallado, Algorithm 10 (COE2RV))."""
+    m = float(mean_anomaly_rad)
+    big_e = m if e < 0.8 else math.pi
+    for _ in range(50):
+        step = (big_e - e * math.sin(big_e) - m) / (1.0 - e * math.cos(big_e))
+        big_e -= step
+        if abs(step) < 1e-15:
+            break
+    p = a_m * (1.0 - e * e)
+    nu = 2.0 * math.atan2(math.sqrt(1.0 + e) * math.sin(big_e / 2), math.sqrt(1.0 - e) * math.cos(big_e / 2))
+    r_pf = np.array([math.cos(nu), math.sin(nu), 0.0]) * p / (1.0 + e * math.cos(nu))
+    v_pf = np.array([-math.sin(nu), e + math.cos(nu), 0.0]) * math.sqrt(GM_EARTH_M3_S2 / p)
+    co, so = math.cos(raan_rad), math.sin(raan_rad)
+    ci, si = math.cos(i_rad), math.sin(i_rad)
+    cw, sw = math.cos(argp_rad), math.sin(argp_rad)
+    rot = np.array([
+        [co * cw - so * sw * ci, -co * sw - so * cw * ci, so * si],
+        [so * cw + co * sw * ci, -so * sw + co * cw * ci, -co * si],
+        [sw * si, cw * si, ci],
+    ])
+    return rot @ r_pf, rot @ v_pf
+
+
+def cluster_offsets_rsw(nodes: int, radius_m: float):
+    """Offsets [m] (n, 3) and relative velocities [m/s per rad/s of mean motion] (n, 3), in
+    the reference orbit's (radial, along-track, cross-track) frame, of the ``orbit_plane``
+    layout: a planar free-flying formation in the orbital plane.
+
+    Each node flies the bounded Hill-Clohessy-Wiltshire relative orbit x = A cos(nt + a),
+    y = -2 A sin(nt + a), centred on the reference: a 2:1 ellipse, radial by along-track,
+    turned once per orbit. The amplitudes A and phases a fill a disk of radius R/2 in the
+    (x, y/2) plane evenly (Vogel's sunflower spiral), so the formation is an ellipse of
+    radial semi-axis R/2 and along-track semi-axis R that turns rigidly in (x, y/2): every
+    node stays within R of the reference, and the distances between neighbours breathe
+    twice per orbit (81 nodes in R = 1 km: nearest neighbours 90-160 m apart; Suncatcher,
+    arXiv 2511.19468, Fig. 2, quotes 100-200 m for its layout). Velocities at t = 0: x' = n y/2, y' = -2 n x, z' = 0, returned
+    divided by n.
+    """
+    k = np.arange(int(nodes), dtype=np.float64)
+    amplitude = 0.5 * float(radius_m) * np.sqrt((k + 0.5) / nodes)
+    phase = k * _GOLDEN_ANGLE_RAD
+    x = amplitude * np.cos(phase)
+    y = -2.0 * amplitude * np.sin(phase)
+    offsets = np.stack([x, y, np.zeros_like(x)], axis=1)
+    rates = np.stack([y / 2.0, -2.0 * x, np.zeros_like(x)], axis=1)
+    return offsets, rates
+
+
+def cluster_states(r_ref_m, v_ref_m_s, offsets_rsw_m, rates_rsw_per_n=None):
+    """ECI states (r [m], v [m/s], each (n, 3)) of nodes at RSW offsets from a reference state.
+
+    ``r_ref_m``, ``v_ref_m_s``: (3,) reference ECI state; ``offsets_rsw_m``: (n, 3) offsets
+    (radial, along-track, cross-track) [m]; ``rates_rsw_per_n``: (n, 3) relative velocities in
+    the rotating RSW frame divided by the mean motion n [m per rad]; None gives the
+    Hill-Clohessy-Wiltshire no-drift rate (0, -2 x, 0) (Clohessy and Wiltshire 1960; Vallado,
+    section 6.8), under which an offset is kept on average. The inertial velocity is
+    v_ref + rho' + omega x rho, omega = |r x v| / r^2 along the orbit normal; then each speed
+    is scaled (by about (offset / a)^2) so that every node has the reference's orbital energy,
+    hence its two-body period: the formation does not drift apart in along-track.
+    """
+    r_ref = np.asarray(r_ref_m, dtype=np.float64)
+    v_ref = np.asarray(v_ref_m_s, dtype=np.float64)
+    rho = np.asarray(offsets_rsw_m, dtype=np.float64).reshape(-1, 3)
+    h = np.cross(r_ref, v_ref)
+    r_norm = np.linalg.norm(r_ref)
+    r_hat = r_ref / r_norm
+    w_hat = h / np.linalg.norm(h)
+    s_hat = np.cross(w_hat, r_hat)
+    basis = np.stack([r_hat, s_hat, w_hat])  # rows: R, S, W in ECI
+    a_ref = 1.0 / (2.0 / r_norm - v_ref @ v_ref / GM_EARTH_M3_S2)
+    n_mean = math.sqrt(GM_EARTH_M3_S2 / a_ref**3)
+    omega = np.linalg.norm(h) / r_norm**2
+    if rates_rsw_per_n is None:
+        rates = np.stack([np.zeros(len(rho)), -2.0 * rho[:, 0], np.zeros(len(rho))], axis=1)
+    else:
+        rates = np.asarray(rates_rsw_per_n, dtype=np.float64).reshape(-1, 3)
+    rho_dot = n_mean * rates
+    frame_rate = omega * np.stack([-rho[:, 1], rho[:, 0], np.zeros(len(rho))], axis=1)  # omega W x rho
+    r = r_ref + rho @ basis
+    v = v_ref + (rho_dot + frame_rate) @ basis
+    r_norms = np.linalg.norm(r, axis=1)
+    speed = np.sqrt(2.0 * GM_EARTH_M3_S2 * (1.0 / r_norms - 1.0 / (2.0 * a_ref)))
+    v *= (speed / np.linalg.norm(v, axis=1))[:, None]
+    return r, v
+
+
+def _build_cluster(p, epoch):
+    a_m = R_EARTH_EQ_M + float(p["altitude_m"])
+    e = float(p["e"])
+    if p.get("ltan_h") is not None:
+        inclination = float(sso_inclination_rad(a_m, e))
+        raan = float(sso_raan_rad(p["ltan_h"], epoch))
+    else:
+        inclination, raan = float(p["inclination_rad"]), float(p["raan_rad"])
+    r_ref, v_ref = _kepler_state(a_m, e, inclination, raan, float(p["argp_rad"]), float(p["mean_anomaly_rad"]))
+    if p["layout"] == "orbit_plane":
+        offsets, rates = cluster_offsets_rsw(int(p["nodes"]), float(p["radius_m"]))
+    else:
+        offsets, rates = np.asarray(p["offsets_rsw_m"], dtype=np.float64).reshape(-1, 3), None
+    r, v = cluster_states(r_ref, v_ref, offsets, rates)
+    return {"r_eci_m": r, "v_eci_m_s": v}
+
+
+def _build_tle(p, epoch):
+    from orbital_sim.tle import tle_states_eci
+
+    r, v, _ = tle_states_eci(p["tles"], epoch)  # error codes were checked with the config
     return {"r_eci_m": r, "v_eci_m_s": v}

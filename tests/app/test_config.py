@@ -294,7 +294,7 @@ def test_missing_required_keys(raw):
         ("constellation.0.ltan_h", [17.0, 24.0],
          "constellation.0.ltan_h[1] = 24.0: must be in [0, 24) (h)"),
         ("constellation.1.type", "walker", 'constellation.1.type = "walker": must be one of "states", "elements", '
-         "\"sso\", \"walker_delta\"; did you mean 'walker_delta'?"),
+         "\"sso\", \"walker_delta\", \"cluster\", \"tle\"; did you mean 'walker_delta'?"),
     ],
 )
 def test_bad_values(raw, path, value, expected):
