@@ -39,6 +39,10 @@ __all__ = [
     "SUMMARY",
     "STATUS_FLAGS",
     "ResultWriter",
+    "RESTART_GROUP",
+    "check_output_path",
+    "check_resume_path",
+    "read_restart_info",
     "open_results",
     "read_summary",
     "format_summary_table",
@@ -108,6 +112,13 @@ _HIDDEN_ATTRS = frozenset({
 _STR = h5py.string_dtype("utf-8")
 _MAX_NODE_CHUNK = 4096
 _TARGET_CHUNK_BYTES = 4 * 1024 * 1024
+#: Group holding the state a run continues from (``--resume``): two slots written in turn,
+#: ``slot0`` and ``slot1``, and the group attribute ``slot`` naming the valid one.
+RESTART_GROUP = "restart"
+#: errno values that mean "no room for the next chunk"
+_NO_SPACE = frozenset(e for e in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", None)) if e)
+#: bytes reserved on top of the data of one write, for HDF5 metadata (B-tree nodes, headers)
+_METADATA_MARGIN_BYTES = 256 * 1024
 
 
 def _software_version() -> str:
@@ -203,6 +214,29 @@ def _read_attrs(obj: h5py.HLObject) -> dict[str, Any]:
     return {k: _read_attr(obj.attrs[k]) for k in obj.attrs if k not in _HIDDEN_ATTRS}
 
 
+def check_output_path(path: str | os.PathLike, overwrite: bool) -> None:
+    """Raise an OSError (``strerror`` = a one-line message naming the path) unless ``path`` can
+    be created: its folder exists, is a folder and is writable, and ``path`` is not a folder
+    and does not exist (or ``overwrite``). Touches nothing."""
+    _check_output_path(Path(path), overwrite)
+
+
+def check_resume_path(path: str | os.PathLike) -> None:
+    """Raise an OSError (one-line ``strerror``) unless ``path`` is an existing, readable and
+    writable file that a run can continue (``--resume``). Touches nothing."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(
+            errno.EISDIR, f"output path is a directory, not a file: {path}", str(path))
+    if not path.exists():
+        raise FileNotFoundError(
+            errno.ENOENT, f"cannot resume: {path} does not exist (run without --resume to start "
+            "the run)", str(path))
+    if not os.access(path, os.R_OK | os.W_OK):
+        raise PermissionError(
+            errno.EACCES, f"cannot resume: {path} is not readable and writable", str(path))
+
+
 def _check_output_path(path: Path, overwrite: bool) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.exists():
@@ -221,7 +255,8 @@ def _check_output_path(path: Path, overwrite: bool) -> None:
     if path.exists() and not overwrite:
         raise FileExistsError(
             errno.EEXIST, f"output file already exists: {path} (pass overwrite=True to replace "
-            "it)", str(path))
+            "it, or resume=True to continue an unfinished run; on the command line --overwrite "
+            "or --resume)", str(path))
 
 
 def _unique_names(kind: str, names: Sequence[str]) -> list[str]:
@@ -248,7 +283,19 @@ class ResultWriter:
     Every ``write_chunk`` ends with an HDF5 flush, so a process killed between chunks leaves a
     readable file holding every finished chunk. A kill in the middle of a chunk may leave that
     chunk partly written (NaN data / NaT times) and, rarely, the file unreadable: HDF5 has no
-    journal outside SWMR mode.
+    journal outside SWMR mode. An exception inside ``write_chunk`` (a KeyboardInterrupt, a
+    write error) shrinks the variables back to the samples written before it.
+
+    Running out of room: before each write the writer reserves the bytes it may need at the end
+    of the file (``os.posix_fallocate``: uncompressed size plus a margin for HDF5 metadata). If
+    the disk is full or a file-size limit is reached, the write raises an :class:`OSError`
+    (ENOSPC / EFBIG) before HDF5 touches the file, so every finished chunk stays readable; a
+    reserved tail beyond HDF5's end of file is cut off on ``close``.
+
+    Restart state (``write_chunk(..., restart=...)``, :meth:`read_restart`, :meth:`reopen`,
+    :meth:`truncate`): the group ``restart`` holds the state the run continues from, in two
+    slots written in turn; the group attribute ``slot`` names the one that agrees with the
+    samples, and is switched only after the new slot and the chunk's samples are flushed.
     """
 
     def __init__(
@@ -298,22 +345,84 @@ class ResultWriter:
         self._n_times = 0
         self._last_time = -math.inf
         self._completed_on_close: bool | None = None
+        self._fd: int | None = None
 
         try:
             self._file = h5py.File(self.path, "w", track_order=True)
             self._create_layout(units, attrs)
             self._file.flush()
+            self._open_reserve_fd()
         except BaseException:
             if self._file is not None:
                 try:
                     self._file.close()
                 finally:
                     self._file = None
+                    self._close_reserve_fd()
                     try:
                         self.path.unlink()
                     except OSError:
                         pass
             raise
+
+    @classmethod
+    def reopen(cls, path: str | os.PathLike, *, node_names: Sequence[str],
+               component_names: Sequence[str], variables: Sequence[str] | None) -> "ResultWriter":
+        """Open an unfinished result file in ``r+`` mode to continue writing it (``--resume``).
+
+        Checks that the file's ``node`` and ``component`` coordinates and its time series match
+        the arguments (ValueError naming the difference otherwise); ``completed`` is set to 0
+        until :meth:`close`. The caller then calls :meth:`read_restart` and :meth:`truncate`.
+        """
+        self = cls.__new__(cls)
+        self.path = Path(path)
+        self._file = None
+        self._fd = None
+        self._completed_on_close = None
+        variables = DEFAULT_VARIABLES if variables is None else variables
+        self.variables = list(dict.fromkeys(variables))
+        f = h5py.File(self.path, "r+")
+        try:
+            missing = [n for n in ("time", "node", "component", "xyz", "node_class") if n not in f]
+            if missing:
+                raise ValueError(f"{self.path} is not an orbital_sim result file (no {missing})")
+            nodes, comps = _strings(f["node"]).tolist(), _strings(f["component"]).tolist()
+            if nodes != [str(n) for n in node_names]:
+                raise ValueError(f"{self.path} holds {len(nodes)} nodes {nodes[:3]}..., the "
+                                 f"run has {len(node_names)} {list(node_names)[:3]}...")
+            if comps != [str(c) for c in component_names]:
+                raise ValueError(f"{self.path} holds components {comps}, the run has "
+                                 f"{list(component_names)}")
+            present = [n for n in TIME_SERIES if n in f]
+            extra = [n for n in present if n not in self.variables]
+            if extra:
+                raise ValueError(f"{self.path} holds time series {extra} that the run does not "
+                                 f"write ({self.variables})")
+            self.node_names = nodes
+            self.node_class = _strings(f["node_class"]).tolist()
+            self.component_names = comps
+            attrs = _read_attrs(f)
+            self.epoch_iso = str(attrs.get("epoch", ""))
+            expected = attrs.get("expected_time_samples")
+            self.expected_times = None if expected is None else int(expected)
+            self.compression = 0
+            for n in present:
+                opts = f[n].compression_opts
+                self.compression = int(opts) if f[n].compression == "gzip" and opts else 0
+                break
+            self._sizes = {"node": len(nodes), "component": len(comps), "xyz": 3}
+            self._scales = {name: f[name] for name in ("time", "node", "component", "xyz")}
+            self._n_times = int(f["time"].shape[0])
+            t = f["time"][...]
+            self._last_time = float(t[-1]) if t.size and np.isfinite(t[-1]) else -math.inf
+            f.attrs.modify("completed", np.array([0], dtype=np.int8))
+            f.flush()
+        except BaseException:
+            f.close()
+            raise
+        self._file = f
+        self._open_reserve_fd()
+        return self
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -429,8 +538,143 @@ class ResultWriter:
         """Number of time samples written so far."""
         return self._n_times
 
-    def write_chunk(self, time_s: np.ndarray, series: Mapping[str, Any]) -> None:
+    # -- room on the disk --------------------------------------------------------------------
+
+    def _open_reserve_fd(self) -> None:
+        if hasattr(os, "posix_fallocate"):
+            try:
+                self._fd = os.open(self.path, os.O_WRONLY)
+            except OSError:
+                self._fd = None
+
+    def _close_reserve_fd(self) -> None:
+        if self._fd is not None:
+            try:
+                os.close(self._fd)
+            finally:
+                self._fd = None
+
+    def _reserve(self, nbytes: int) -> None:
+        """Make sure ``nbytes`` (plus a metadata margin) can be written past HDF5's end of
+        file; raise OSError(ENOSPC/EFBIG, one line) before any HDF5 write if they cannot."""
+        if self._fd is None or self._file is None:
+            return
+        need = int(nbytes) + _METADATA_MARGIN_BYTES
+        end = int(self._file.id.get_filesize())  # HDF5's end of allocated space
+        if os.fstat(self._fd).st_size >= end + need:
+            return
+        try:
+            os.posix_fallocate(self._fd, end, need)
+        except OSError as err:
+            if err.errno in _NO_SPACE:
+                raise OSError(
+                    err.errno, f"no room for {need} more bytes ({os.strerror(err.errno)})",
+                    str(self.path)) from None
+            # the file system cannot reserve (EOPNOTSUPP, EINVAL...): write without reserving
+
+    # -- restart state -----------------------------------------------------------------------
+
+    def _restart_bytes(self, leaves: Mapping[str, Any]) -> int:
+        return sum(int(np.asarray(a).nbytes) for _, a in leaves.values())
+
+    def _write_restart_slot(self, leaves: Mapping[str, tuple[Sequence[str], Any]],
+                            attrs: Mapping[str, Any]) -> int:
+        """Write the slot that is not current; return its index (the pointer is not moved)."""
+        f = self._file
+        assert f is not None
+        group = f.get(RESTART_GROUP)
+        if group is None:
+            group = f.create_group(RESTART_GROUP, track_order=True)
+            _set_attr(group, "long_name", "state the run continues from (orbital-sim run "
+                      "--resume); attribute slot names the valid sub-group")
+        current = int(_read_attr(group.attrs["slot"])) if "slot" in group.attrs else -1
+        target = 1 - current if current in (0, 1) else 0
+        for k in (0, 1):  # both slots get every leaf, so their layouts never differ
+            name = f"slot{k}"
+            slot = group.get(name)
+            if slot is None:
+                slot = group.create_group(name, track_order=True)
+            for leaf, (dims, value) in leaves.items():
+                arr = np.asarray(value)
+                dims = tuple(dims)
+                want = self._shape(dims, None)
+                if arr.shape != want:
+                    raise ValueError(f"restart leaf {leaf}: shape {arr.shape}, expected {want} "
+                                     f"{dims}")
+                if leaf not in slot:
+                    ds = slot.create_dataset(leaf, shape=arr.shape, dtype=arr.dtype,
+                                             track_order=True)
+                    self._attach(ds, dims)
+                elif slot[leaf].dtype != arr.dtype:
+                    raise ValueError(f"restart leaf {leaf}: dtype {arr.dtype}, the file holds "
+                                     f"{slot[leaf].dtype}")
+                if k == target:
+                    slot[leaf][...] = arr
+        slot = group[f"slot{target}"]
+        for key, value in {**dict(attrs), "samples": self._n_times}.items():
+            _set_attr(slot, key, value)
+        return target
+
+    def _point_restart(self, target: int) -> None:
+        group = self._file[RESTART_GROUP]
+        if "slot" in group.attrs:
+            group.attrs.modify("slot", np.array([target], dtype=np.int8))
+        else:
+            group.attrs.create("slot", np.array([target], dtype=np.int8))
+
+    def write_restart(self, leaves: Mapping[str, tuple[Sequence[str], Any]],
+                      attrs: Mapping[str, Any] | None = None) -> None:
+        """Store the state the run continues from, for the samples written so far.
+
+        ``leaves``: ``{name: (dims, array)}`` with dims from ``node``, ``component``, ``xyz``
+        (e.g. ``("node", "xyz")``); ``attrs``: numbers or strings kept with it (e.g. the next
+        chunk's index). The slot attribute ``samples`` records :attr:`samples_written`. Written
+        to the spare slot, flushed, then made current and flushed again.
+        """
+        self._require_open()
+        self._reserve(2 * self._restart_bytes(leaves))
+        target = self._write_restart_slot(leaves, attrs or {})
+        self._file.flush()
+        self._point_restart(target)
+        self._file.flush()
+
+    def read_restart(self) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+        """The current restart state: ``({leaf name: array}, {attribute: value})`` with
+        attribute ``samples`` (time samples it agrees with); None if the file holds none."""
+        f = self._require_open()
+        return _read_restart(f)
+
+    def add_history(self, text: str) -> None:
+        """Append a dated line to the root attribute ``history`` (CF), e.g. a resume."""
+        f = self._require_open()
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        old = _read_attr(f.attrs["history"]) if "history" in f.attrs else ""
+        _set_attr(f, "history", (f"{old}\n" if old else "") + f"{stamp} {text}")
+
+    def truncate(self, n_samples: int) -> None:
+        """Drop every time sample after the first ``n_samples`` (a partly written chunk)."""
+        f = self._require_open()
+        n = int(n_samples)
+        if not 0 <= n <= self._n_times:
+            raise ValueError(f"truncate({n}): the file holds {self._n_times} samples")
+        for name in self.variables:
+            if name in f:
+                f[name].resize(n, axis=0)
+        time = self._scales["time"]
+        time.resize((n,))
+        self._n_times = n
+        t = time[...]
+        self._last_time = float(t[-1]) if n and np.isfinite(t[-1]) else -math.inf
+        f.flush()
+
+    def write_chunk(self, time_s: np.ndarray, series: Mapping[str, Any], *,
+                    restart: tuple[Mapping[str, tuple[Sequence[str], Any]],
+                                   Mapping[str, Any]] | None = None) -> None:
         """Append ``k = len(time_s)`` samples along ``time`` and flush the file.
+
+        ``restart``: optional ``(leaves, attrs)`` as for :meth:`write_restart`: the state
+        after these samples, written with them before the flush that ends the chunk, and made
+        current only once samples and state are both on disk.
 
         ``time_s``: float64 seconds since the epoch, strictly increasing and after the samples
         already written. ``series`` holds exactly the writer's ``variables``, each shaped like
@@ -464,23 +708,56 @@ class ResultWriter:
                 arr = arr.astype(np.float64)
             arrays[name] = arr
 
+        nbytes = sum(a.nbytes for a in arrays.values()) + t.nbytes
+        if restart is not None:
+            nbytes += self._restart_bytes(restart[0])
+        self._reserve(nbytes + nbytes // 8)
+
         n0, n1 = self._n_times, self._n_times + k
-        for name in self.variables:  # data first, the time coordinate last
-            arr = arrays[name]
-            if name not in f:
-                dims, units, long_name = TIME_SERIES[name]
-                self._create_variable(name, dims, units, long_name, arr.dtype,
-                                      self._chunks(k, dims, arr.dtype.itemsize),
-                                      self._shape(dims, 0))
-            ds = f[name]
-            ds.resize(n1, axis=0)
-            ds[n0:n1] = arr
-        time = self._scales["time"]
-        time.resize((n1,))
-        time[n0:n1] = t
-        self._n_times = n1
-        self._last_time = float(t[-1])
-        f.flush()
+        committed = False
+        try:
+            for name in self.variables:  # data first, the time coordinate last
+                arr = arrays[name]
+                if name not in f:
+                    dims, units, long_name = TIME_SERIES[name]
+                    self._create_variable(name, dims, units, long_name, arr.dtype,
+                                          self._chunks(k, dims, arr.dtype.itemsize),
+                                          self._shape(dims, 0))
+                ds = f[name]
+                ds.resize(n1, axis=0)
+                ds[n0:n1] = arr
+            time = self._scales["time"]
+            time.resize((n1,))
+            time[n0:n1] = t
+            self._n_times = n1
+            target = None if restart is None else self._write_restart_slot(*restart)
+            f.flush()
+            if target is not None:
+                self._point_restart(target)
+            committed = True  # samples and restart state agree from here on
+            self._last_time = float(t[-1])
+            if target is not None:
+                f.flush()
+        except BaseException:
+            if not committed:
+                self._n_times = n0
+                self._roll_back(n0)
+            raise
+
+    def _roll_back(self, n: int) -> None:
+        """After a failed write: every time series and the time coordinate back to n samples
+        (best effort; the restart slot pointer was not moved)."""
+        f = self._file
+        if f is None:
+            return
+        try:
+            for name in self.variables:
+                if name in f and f[name].shape[0] > n:
+                    f[name].resize(n, axis=0)
+            if self._scales["time"].shape[0] > n:
+                self._scales["time"].resize((n,))
+        except Exception:  # the file may be unwritable (disk full): the restart state decides
+            pass
 
     def write_summary(self, summary: Mapping[str, Any]) -> None:
         """Write (or overwrite) per-node summary variables; names must be keys of SUMMARY."""
@@ -503,6 +780,7 @@ class ResultWriter:
             else:
                 arr = arr.astype(np.float64)
             arrays[name] = arr
+        self._reserve(sum(a.nbytes for a in arrays.values()) + 16 * 1024 * len(arrays))
         for name, arr in arrays.items():
             if name not in f:
                 dims, units, long_name = SUMMARY[name]
@@ -521,13 +799,24 @@ class ResultWriter:
         if self._file is None:
             return
         f = self._file
+        reserved = False
         try:
             # modify() rewrites the int8 value in place, keeping attribute creation order.
             f.attrs.modify("completed", np.array([1 if completed else 0], dtype=np.int8))
             f.flush()
+            if self._fd is not None:
+                reserved = os.fstat(self._fd).st_size > int(f.id.get_filesize())
         finally:
             self._file = None
-            f.close()
+            try:
+                f.close()
+            finally:
+                self._close_reserve_fd()
+        if reserved:  # reopening lets HDF5 cut the file back to its end of allocated space
+            try:
+                h5py.File(self.path, "r+").close()
+            except OSError:
+                pass
 
     def __enter__(self) -> "ResultWriter":
         return self
@@ -568,6 +857,24 @@ def _open_read(path: str | os.PathLike) -> h5py.File:
 
 def _strings(ds: h5py.Dataset) -> np.ndarray:
     return np.array(ds.asstr()[...].tolist(), dtype=str)
+
+
+def _read_restart(f: h5py.File) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+    group = f.get(RESTART_GROUP)
+    if group is None or "slot" not in group.attrs:
+        return None
+    slot = group.get(f"slot{int(_read_attr(group.attrs['slot']))}")
+    if slot is None:
+        return None
+    return {name: slot[name][...] for name in slot}, _read_attrs(slot)
+
+
+def read_restart_info(path: str | os.PathLike) -> dict[str, Any] | None:
+    """The attributes of a file's current restart state (``samples``, ``next_chunk``, ...),
+    or None if it holds none. h5py only."""
+    with _open_read(path) as f:
+        found = _read_restart(f)
+    return None if found is None else found[1]
 
 
 def read_summary(path: str | os.PathLike) -> dict[str, Any]:
@@ -720,6 +1027,13 @@ def describe(path: str | os.PathLike) -> str:
                          f"({t1 - t0:.4g} h between first and last sample)")
         else:
             lines.append("time span: no samples written")
+        restart = _read_restart(f)
+        if restart is not None and completed != 1:
+            info = restart[1]
+            chunk = info.get("next_chunk")
+            where = f"chunk {chunk} of {info.get('chunks', '?')}" if chunk is not None else "?"
+            lines.append(f"restart state: after {where} ({info.get('samples', '?')} samples); "
+                         "`orbital-sim run CONFIG -o FILE --resume` continues the run")
         if classes is not None:
             counts = {c: int(np.sum(classes == c)) for c in dict.fromkeys(classes.tolist())}
             per = ", ".join(f"{c}: {k}" for c, k in counts.items())

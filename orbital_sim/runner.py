@@ -3,14 +3,37 @@
 The host converts and writes chunk k while the device computes chunk k+1 (JAX dispatch is
 asynchronous: the next chunk is queued before the previous samples are pulled to the host).
 Memory is bounded by one chunk of samples whatever the simulated duration.
+
+Reliability (README "What happens when things go wrong"):
+
+- Restart state: with every chunk's samples the runner stores the full node state after that
+  chunk (every leaf of ``NodeState``, accumulators, status and fault times included) in the
+  file's ``restart`` group, written before the flush that ends the chunk, so the file always
+  holds samples and a state that agree. Only states that belong to written samples are stored:
+  the state returned with chunk k is persisted with chunk k's samples, while chunk k+1 is
+  already queued on the device.
+- ``run(..., resume=True)`` reopens an unfinished file, checks that the configuration matches
+  the one stored in it, drops any sample after the restart state, and continues with the same
+  chunk plan: the result is identical, variable by variable, to an uninterrupted run.
+- ``run(..., handle_signals=True)`` (the CLI) turns SIGINT and SIGTERM into a clean stop after
+  the chunk being computed is written: :class:`RunInterrupted` is raised with ``completed`` = 0
+  in the file. A second signal stops at once (still leaving every finished chunk).
+- Nodes are sharded over all local devices of the chosen platform along a 1-D mesh axis named
+  ``node``; the node count is padded to a multiple of the device count with copies of the last
+  node that are computed but never written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
+import os
+import signal
 import sys
+import threading
 import time
+import tomllib
 from pathlib import Path
 from typing import Callable
 
@@ -23,9 +46,41 @@ from orbital_sim.timescales import julian_date_tt_two_part
 #: upper bound on the samples one chunk holds in memory (bytes, all variables)
 CHUNK_SAMPLE_BYTES = 64 * 2**20
 
+#: Test hook: with ``ORBITAL_SIM_TEST_PAUSE_AFTER_CHUNK=k`` in the environment the runner waits
+#: (up to PAUSE_LIMIT_S, or until a stop signal) after writing chunk k, having printed
+#: "paused after chunk k/n" on the progress stream; tests use it to signal a run at a known point.
+PAUSE_ENV = "ORBITAL_SIM_TEST_PAUSE_AFTER_CHUNK"
+PAUSE_LIMIT_S = 120.0
+
 
 class RunError(RuntimeError):
-    """A problem that stops a run before it starts (device not available, output refused)."""
+    """A problem that stops a run (device not available, output refused or not writable,
+    nothing to resume). The message is one line."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """The run stopped on a signal; the file keeps every finished chunk (``completed`` = 0)
+    and ``resume=True`` continues it. ``signum``: the signal; ``exit_code``: 128 + signum."""
+
+    def __init__(self, signum: int, path: Path, samples: int, chunks_done: int, n_chunks: int):
+        self.signum = int(signum)
+        self.path = Path(path)
+        self.samples = samples
+        self.chunks_done = chunks_done
+        self.n_chunks = n_chunks
+        super().__init__(str(self))
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    def __str__(self) -> str:
+        name = signal.Signals(self.signum).name if self.signum in signal.Signals._value2member_map_ \
+            else f"signal {self.signum}"
+        if self.n_chunks == 0:
+            return f"stopped by {name} before the first chunk"
+        return (f"stopped by {name} after chunk {self.chunks_done}/{self.n_chunks}: {self.path} "
+                f"keeps {self.samples} samples (completed = 0); continue with --resume")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +95,8 @@ class RunResult:
     node_steps_per_s: float  #: node-steps per second of wall time, compilation included
     faults: list  #: [(node name, time_s, status code)] for every node that faulted
     summary: dict  #: per-node summary arrays, as written to the file
+    resumed_at_chunk: int = 0  #: first chunk computed by this call (0 unless resumed)
+    devices: int = 1  #: devices the nodes were sharded over
 
 
 def enable_float64() -> None:
@@ -51,15 +108,26 @@ def enable_float64() -> None:
 
 def select_device(kind: str):
     """The JAX device for ``simulation.device`` (``auto``, ``cpu`` or ``gpu``)."""
+    return select_devices(kind, shard=False)[0]
+
+
+def select_devices(kind: str, shard: bool | None = None) -> list:
+    """The local devices a run uses: all local devices of the platform for ``simulation.device``
+    (``auto``: JAX's default platform) when ``shard`` is None or True, else the first one."""
     import jax
 
-    if kind == "auto":
-        return jax.devices()[0]
     try:
-        devices = jax.devices(kind)
+        devices = jax.local_devices() if kind == "auto" else jax.local_devices(backend=kind)
     except RuntimeError as err:
-        raise RunError(f"simulation.device = {kind!r}: no {kind} device available to JAX ({err})") from None
-    return devices[0]
+        raise RunError(f"simulation.device = {kind!r}: no {kind} device available to JAX "
+                       f"({_one_line(err)})") from None
+    return list(devices) if shard is None or shard else list(devices[:1])
+
+
+def _one_line(err: BaseException, limit: int = 300) -> str:
+    text = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _sample_bytes_per_output(variables, n_nodes, n_components, itemsize) -> int:
@@ -83,12 +151,14 @@ def plan_chunks(total_outputs: int, bytes_per_output: int, requested: int | None
 class Progress:
     """A one-line progress bar on stderr with node-steps per second and time left."""
 
-    def __init__(self, total_steps: int, n_nodes: int, stream=None, enabled: bool = True, width: int = 28):
+    def __init__(self, total_steps: int, n_nodes: int, stream=None, enabled: bool = True, width: int = 28,
+                 start_steps: int = 0):
         self.total = total_steps
         self.n_nodes = n_nodes
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = enabled
         self.width = width
+        self.start_steps = start_steps  #: steps already done before this call (resumed runs)
         self.start = time.perf_counter()
         self._is_tty = hasattr(self.stream, "isatty") and self.stream.isatty()
 
@@ -97,8 +167,10 @@ class Progress:
             return
         elapsed = time.perf_counter() - self.start
         frac = done_steps / self.total if self.total else 1.0
-        rate = done_steps * self.n_nodes / elapsed if elapsed > 0 else float("nan")
-        left = elapsed * (1 - frac) / frac if frac > 0 else float("nan")
+        new = done_steps - self.start_steps
+        rate = new * self.n_nodes / elapsed if elapsed > 0 else float("nan")
+        left_frac = (self.total - done_steps) / new if new > 0 else float("nan")
+        left = elapsed * left_frac
         bar = "#" * int(round(frac * self.width))
         line = (f"[{bar:<{self.width}}] {100 * frac:5.1f}%  {rate:9.3g} node-steps/s  "
                 f"elapsed {elapsed:6.1f} s  left {left:6.1f} s{('  ' + note) if note else ''}")
@@ -131,29 +203,224 @@ def summary_from_state(acc, status, dtype=np.float64) -> dict:
     }
 
 
+# --------------------------------------------------------------------------------------------
+# Restart state, signals, resume checks
+# --------------------------------------------------------------------------------------------
+
+def state_leaves(state) -> list[tuple[str, object]]:
+    """``[(name, leaf)]`` of a NodeState pytree, names from the field path (``acc.sunlit_s``)."""
+    import jax
+
+    out = []
+    for path, leaf in jax.tree_util.tree_flatten_with_path(state)[0]:
+        out.append((".".join(str(getattr(k, "name", getattr(k, "key", k))) for k in path), leaf))
+    return out
+
+
+def _leaf_dims(name: str, ndim: int) -> tuple[str, ...]:
+    if ndim == 1:
+        return ("node",)
+    if ndim == 2:
+        return ("node", "xyz") if name.startswith(("r_eci", "v_eci")) else ("node", "component")
+    raise ValueError(f"state leaf {name}: {ndim} dimensions, expected 1 or 2")
+
+
+def _restart_leaves(state, n_nodes: int) -> dict:
+    """Host copies of every state leaf for the real nodes: ``{name: (dims, array)}``."""
+    return {name: (_leaf_dims(name, np.ndim(leaf)), np.asarray(leaf)[:n_nodes])
+            for name, leaf in state_leaves(state)}
+
+
+def _restore_state(template, stored: dict):
+    """``template`` (a NodeState) with every leaf replaced by the stored array of that name."""
+    import jax
+    import jax.numpy as jnp
+
+    names = [name for name, _ in state_leaves(template)]
+    missing = [n for n in names if n not in stored]
+    if missing:
+        raise RunError(f"cannot resume: the restart state lacks {missing}")
+    leaves, treedef = jax.tree_util.tree_flatten(template)
+    out = []
+    for name, leaf in zip(names, leaves):
+        arr = stored[name]
+        if arr.shape != leaf.shape or arr.dtype != leaf.dtype:
+            raise RunError(f"cannot resume: restart leaf {name} is {arr.dtype}{list(arr.shape)}, "
+                           f"the run needs {leaf.dtype}{list(leaf.shape)}")
+        out.append(jnp.asarray(arr))
+    return jax.tree_util.tree_unflatten(treedef, out)
+
+
+def _flat_toml(node, prefix: str = "") -> dict:
+    out = {}
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out.update(_flat_toml(v, f"{prefix}.{k}" if prefix else str(k)))
+    elif isinstance(node, list) and node and all(isinstance(x, dict) for x in node):
+        for i, v in enumerate(node):
+            out.update(_flat_toml(v, f"{prefix}.{i}"))
+    else:
+        out[prefix] = node
+    return out
+
+
+def config_differences(stored_toml: str, current_toml: str, limit: int = 5) -> list[str]:
+    """Key-by-key differences between two configuration texts (comments and layout ignored):
+    ``["simulation.duration_s: 7200.0 in the file, 3600.0 now", ...]``; [] if they agree."""
+    try:
+        a, b = _flat_toml(tomllib.loads(stored_toml)), _flat_toml(tomllib.loads(current_toml))
+    except tomllib.TOMLDecodeError:
+        return [] if stored_toml == current_toml else ["the configuration text differs"]
+    diffs = []
+    for key in list(dict.fromkeys([*a, *b])):
+        if key not in b:
+            diffs.append(f"{key}: {a[key]!r} in the file, absent now")
+        elif key not in a:
+            diffs.append(f"{key}: absent in the file, {b[key]!r} now")
+        elif a[key] != b[key]:
+            diffs.append(f"{key}: {a[key]!r} in the file, {b[key]!r} now")
+    if len(diffs) > limit:
+        diffs = diffs[:limit] + [f"and {len(diffs) - limit} more"]
+    return diffs
+
+
+def _check_resumable(path: Path, config: Config) -> dict:
+    """Before any JAX work: the file can be resumed with this config. Returns its restart info."""
+    try:
+        attrs = output.read_summary(path)["attrs"]
+        info = output.read_restart_info(path)
+    except (OSError, KeyError, ValueError) as err:
+        raise RunError(f"cannot resume: {path} is not a readable result file ({_one_line(err)})") from None
+    if attrs.get("completed") == 1:
+        raise RunError(f"cannot resume: {path} holds a completed run; nothing to do "
+                       "(use --overwrite / overwrite=True to run it again)")
+    diffs = config_differences(str(attrs.get("config_toml", "")), config.source_toml)
+    if diffs:
+        raise RunError(f"cannot resume: {path} was written with a different configuration ("
+                       + "; ".join(diffs) + "); resume with the same config and --set values")
+    if info is None:
+        raise RunError(f"cannot resume: {path} holds no restart state (it was not written by "
+                       "`orbital-sim run` of this version); start it again with --overwrite")
+    return info
+
+
+class _StopFlag:
+    """Set by SIGINT/SIGTERM. While chunks are being computed (``armed``) the first signal asks
+    for a stop after the current chunk and a second one stops at once; before the first chunk
+    (building the fleet, opening the file) and after the last, a signal stops at once. Stopping
+    at once = RunInterrupted raised from the handler."""
+
+    def __init__(self):
+        self.signum: int | None = None
+        self.armed = False
+        self.where = (Path("."), 0, 0, 0)  # path, samples, chunks done, chunks (for messages)
+
+    def __call__(self, signum, frame) -> None:
+        if self.signum is not None or not self.armed:
+            raise RunInterrupted(signum, *self.where)
+        self.signum = signum
+
+    @contextlib.contextmanager
+    def armed_during_chunks(self):
+        self.armed = True
+        try:
+            yield self
+        finally:
+            self.armed = False
+
+
+@contextlib.contextmanager
+def _signal_handlers(enabled: bool):
+    flag = _StopFlag()
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, flag)
+        yield flag
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _test_pause_after() -> int | None:
+    value = os.environ.get(PAUSE_ENV, "").strip()
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _pad_nodes(tree, n_pad: int):
+    """Append ``n_pad`` copies of the last node to every leaf (inert padding for sharding)."""
+    import jax
+    import jax.numpy as jnp
+
+    if n_pad == 0:
+        return tree
+    return jax.tree_util.tree_map(
+        lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], n_pad, axis=0)], axis=0), tree)
+
+
+# --------------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------------
+
 def run(config: Config, out: str | Path | None = None, *, overwrite: bool = False, progress: bool = True,
-        stream=None, on_chunk: Callable[[int, int], None] | None = None) -> RunResult:
+        stream=None, on_chunk: Callable[[int, int], None] | None = None, resume: bool = False,
+        handle_signals: bool = False, shard: bool | None = None) -> RunResult:
     """Simulate ``config`` and write the results to ``out`` (default: ``config.output.path``).
 
     ``progress``: print a progress bar and fault messages to ``stream`` (stderr by default).
     ``on_chunk(done_chunks, total_chunks)``: optional callback after each chunk is written.
-    Returns a :class:`RunResult`. Raises :class:`RunError` before any work if the device or
-    the output path is unusable.
+    ``resume``: continue the unfinished file ``out`` from its restart state (the configuration
+    must match the one stored in it); the result equals an uninterrupted run.
+    ``handle_signals``: while running, SIGINT/SIGTERM stop the run after the current chunk and
+    raise :class:`RunInterrupted` (main thread only; the previous handlers come back after).
+    ``shard``: split the nodes over all local devices (None: when there are several; False:
+    one device).
+    Returns a :class:`RunResult`. Raises :class:`RunError` (one-line message) before any JAX
+    work if the output path is unusable or the file cannot be resumed, and during the run if
+    the file cannot be written (the finished chunks stay in it, resumable).
     """
+    with _signal_handlers(handle_signals) as stop:
+        return _run(config, out, overwrite=overwrite, progress=progress, stream=stream, on_chunk=on_chunk,
+                    resume=resume, shard=shard, stop=stop)
+
+
+def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chunk, resume: bool,
+         shard: bool | None, stop: _StopFlag) -> RunResult:
+    t_start = time.perf_counter()
+    sim = config.simulation
+    path = Path(out if out is not None else config.output.path)
+    stop.where = (path, 0, 0, 0)
+    if resume and overwrite:
+        raise RunError("resume and overwrite exclude each other: resume continues the file, "
+                       "overwrite replaces it")
+    try:
+        if resume:
+            output.check_resume_path(path)
+        else:
+            output.check_output_path(path, overwrite)
+    except OSError as err:
+        raise RunError(_one_line(err)) from None
+    restart_info = _check_resumable(path, config) if resume else None
+
     enable_float64()
     import jax
     import jax.numpy as jnp
 
     from orbital_sim import __version__
-    from orbital_sim.fleet import build_fleet
+    from orbital_sim.fleet import build_fleet, propagator_for
     from orbital_sim.kernels.model import make_chunk_fn, make_env
-    from orbital_sim.kernels.orbit import PROPAGATORS
     from orbital_sim.kernels.shadow import SHADOW_MODELS
+    from orbital_sim.kernels.irradiance import ALBEDO_MODELS
 
-    t_start = time.perf_counter()
-    sim = config.simulation
-    path = Path(out if out is not None else config.output.path)
-    device = select_device(sim.device)
+    devices = select_devices(sim.device, shard)
+    device = devices[0]
+    n_dev = len(devices)
     dtype = jnp.float64 if sim.dtype == "float64" else jnp.float32
 
     with jax.default_device(device):
@@ -176,73 +443,181 @@ def run(config: Config, out: str | Path | None = None, *, overwrite: bool = Fals
             _sample_bytes_per_output(variables, n_nodes, len(fleet.component_names), itemsize),
             sim.chunk_outputs,
         )
+        if restart_info is not None:  # the same chunk plan as the interrupted run
+            outputs_per_chunk = int(restart_info.get("outputs_per_chunk", outputs_per_chunk))
         n_chunks = math.ceil(total_outputs / outputs_per_chunk)
-        chunk_fn = make_chunk_fn(
-            PROPAGATORS[sim.propagator](), SHADOW_MODELS[sim.shadow], steps_per_output, outputs_per_chunk, variables
-        )
         dt_s = jnp.asarray(sim.step_s, dtype)
         total = jnp.asarray(total_steps)
+        plan = {"outputs_per_chunk": outputs_per_chunk, "chunks": n_chunks,
+                "steps_per_output": steps_per_output, "total_steps": total_steps}
 
-        attrs = {
-            "title": f"orbital_sim run: {n_nodes} nodes, {sim.duration_s:g} s from {sim.epoch_iso}",
-            "software_version": __version__,
-            "config_toml": config.source_toml,
-            "device": f"{device.platform}:{device.device_kind}",
-            "dtype": sim.dtype,
-            "propagator": sim.propagator,
-            "shadow_model": sim.shadow,
-            "step_s": float(sim.step_s),
-            "output_every_s": float(sim.output_every_s),
-        }
+        writer, state, k0 = _open_output(
+            path, config, fleet, variables, total_outputs, plan, overwrite, resume,
+            attrs={
+                "title": f"orbital_sim run: {n_nodes} nodes, {sim.duration_s:g} s from {sim.epoch_iso}",
+                "software_version": __version__,
+                "config_toml": config.source_toml,
+                "device": f"{device.platform}:{device.device_kind}" + (f" x{n_dev}" if n_dev > 1 else ""),
+                "dtype": sim.dtype,
+                "propagator": sim.propagator,
+                "shadow_model": sim.shadow,
+                "step_s": float(sim.step_s),
+                "output_every_s": float(sim.output_every_s),
+            })
+
+        try:
+            chunk_fn = make_chunk_fn(
+                propagator_for(sim), SHADOW_MODELS[sim.shadow], steps_per_output, outputs_per_chunk, variables,
+                albedo_model=ALBEDO_MODELS[config.environment.albedo_model](),
+            )
+            params = fleet.params
+            n_pad = (-n_nodes) % n_dev
+            if n_dev > 1:  # nodes split over the devices along the mesh axis "node"
+                from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+                mesh = Mesh(np.asarray(devices), ("node",))
+                by_node = NamedSharding(mesh, PartitionSpec("node"))
+                params = jax.device_put(_pad_nodes(params, n_pad), by_node)
+                state = jax.device_put(_pad_nodes(state, n_pad), by_node)
+                env = jax.device_put(env, NamedSharding(mesh, PartitionSpec()))
+
+            bar = Progress(total_steps, n_nodes, stream=stream, enabled=progress,
+                           start_steps=min(k0 * outputs_per_chunk * steps_per_output, total_steps))
+            known_status = np.asarray(state.status)[:n_nodes]
+            faults: list = []
+            for i in np.nonzero(known_status)[0]:  # carried over from before a resume
+                t_fault = float(np.asarray(state.fault_time_s)[i])
+                faults.append((fleet.names[i], t_fault, int(known_status[i])))
+                bar.message(f"node {fleet.names[i]} stopped at t = {t_fault:.0f} s: "
+                            f"{output.STATUS_FLAGS.get(int(known_status[i]), 'fault')} (before the resume)")
+            pause_after = _test_pause_after()
+            compile_s = float("nan")
+
+            with stop.armed_during_chunks():
+                stop.where = (path, writer.samples_written, k0, n_chunks)
+
+                def first_step(k):
+                    return jnp.asarray(k * outputs_per_chunk * steps_per_output)
+
+                if k0 < n_chunks:
+                    pending = chunk_fn(params, state, env, first_step(k0), total, dt_s)
+                for k in range(k0, n_chunks):
+                    state, samples = pending
+                    if k + 1 < n_chunks:  # queue the next chunk before pulling this one to the host
+                        pending = chunk_fn(params, state, env, first_step(k + 1), total, dt_s)
+                    n_valid = min(outputs_per_chunk, total_outputs - k * outputs_per_chunk)
+                    host = {name: np.asarray(samples[name])[:n_valid, :n_nodes] for name in variables}
+                    if k == k0:
+                        compile_s = time.perf_counter() - t_start
+                    index0 = k * outputs_per_chunk
+                    times = (np.arange(index0, index0 + n_valid) + 1) * sim.output_every_s
+                    restart = (_restart_leaves(state, n_nodes), {**plan, "next_chunk": k + 1})
+                    try:
+                        writer.write_chunk(times, host, restart=restart)
+                    except (OSError, RuntimeError) as err:
+                        raise RunError(f"cannot write {path}: {_one_line(err)}; it keeps "
+                                       f"{writer.samples_written} samples of finished chunks, "
+                                       "continue with --resume once there is room") from None
+                    stop.where = (path, writer.samples_written, k + 1, n_chunks)
+                    status = np.asarray(state.status)[:n_nodes]
+                    for i in np.nonzero((status != 0) & (known_status == 0))[0]:
+                        t_fault = float(np.asarray(state.fault_time_s)[i])
+                        faults.append((fleet.names[i], t_fault, int(status[i])))
+                        bar.message(f"node {fleet.names[i]} stopped at t = {t_fault:.0f} s: "
+                                    f"{output.STATUS_FLAGS.get(int(status[i]), 'fault')}")
+                    known_status = status
+                    done_steps = min((k + 1) * outputs_per_chunk * steps_per_output, total_steps)
+                    bar.update(done_steps, note=f"chunk {k + 1}/{n_chunks}")
+                    if on_chunk is not None:
+                        on_chunk(k + 1, n_chunks)
+                    if pause_after == k + 1:
+                        print(f"orbital-sim: paused after chunk {k + 1}/{n_chunks} ({PAUSE_ENV})",
+                              file=stream if stream is not None else sys.stderr, flush=True)
+                        deadline = time.monotonic() + PAUSE_LIMIT_S
+                        while stop.signum is None and time.monotonic() < deadline:
+                            time.sleep(0.02)
+                    if stop.signum is not None and k + 1 < n_chunks:
+                        raise RunInterrupted(stop.signum, path, writer.samples_written, k + 1, n_chunks)
+
+            final = jax.tree_util.tree_map(lambda x: np.asarray(x)[:n_nodes], state)
+            summary = summary_from_state(final.acc, final.status)
+            try:
+                writer.write_summary(summary)
+            except (OSError, RuntimeError) as err:
+                raise RunError(f"cannot write {path}: {_one_line(err)}; it keeps every sample, "
+                               "continue with --resume once there is room") from None
+        except BaseException:
+            try:
+                writer.close(completed=False)
+            except Exception:  # the first error is the one to report (e.g. the disk is full)
+                pass
+            raise
+        try:
+            writer.close(completed=True)
+        except (OSError, RuntimeError) as err:
+            raise RunError(f"cannot finish {path}: {_one_line(err)}") from None
+
+    wall_s = time.perf_counter() - t_start
+    steps_run = total_steps - min(k0 * outputs_per_chunk * steps_per_output, total_steps)
+    return RunResult(
+        path=path, nodes=n_nodes, steps=total_steps, wall_s=wall_s, compile_s=compile_s,
+        node_steps_per_s=n_nodes * steps_run / wall_s, faults=faults, summary=summary,
+        resumed_at_chunk=k0, devices=n_dev,
+    )
+
+
+def _open_output(path, config, fleet, variables, total_outputs, plan, overwrite, resume, attrs):
+    """The writer, the state to start from (unpadded, on the default device) and the first
+    chunk to compute: a new file with the initial state as restart state, or the reopened
+    file truncated to its restart state."""
+    if not resume:
         try:
             writer = output.ResultWriter(
                 path, node_names=fleet.names, node_class=fleet.node_class,
-                component_names=fleet.component_names, epoch_iso=sim.epoch_iso, variables=variables,
-                attrs=attrs, compression=config.output.compression, overwrite=overwrite,
-                expected_times=total_outputs,
+                component_names=fleet.component_names, epoch_iso=config.simulation.epoch_iso,
+                variables=variables, attrs=attrs, compression=config.output.compression,
+                overwrite=overwrite, expected_times=total_outputs,
             )
-        except (FileExistsError, OSError) as err:
-            raise RunError(str(err)) from None
-
-        bar = Progress(total_steps, n_nodes, stream=stream, enabled=progress)
-        faults: list = []
-        known_status = np.zeros(n_nodes, dtype=np.int32)
-        completed = False
-        compile_s = float("nan")
+        except OSError as err:
+            raise RunError(_one_line(err)) from None
         try:
-            state = fleet.state
-            pending = chunk_fn(fleet.params, state, env, jnp.asarray(0), total, dt_s)
-            for k in range(n_chunks):
-                state, samples = pending
-                if k + 1 < n_chunks:  # queue the next chunk before pulling this one to the host
-                    first = (k + 1) * outputs_per_chunk * steps_per_output
-                    pending = chunk_fn(fleet.params, state, env, jnp.asarray(first), total, dt_s)
-                n_valid = min(outputs_per_chunk, total_outputs - k * outputs_per_chunk)
-                host = {name: np.asarray(samples[name])[:n_valid] for name in variables}
-                if k == 0:
-                    compile_s = time.perf_counter() - t_start
-                index0 = k * outputs_per_chunk
-                times = (np.arange(index0, index0 + n_valid) + 1) * sim.output_every_s
-                writer.write_chunk(times, host)
-                status = np.asarray(state.status)
-                for i in np.nonzero((status != 0) & (known_status == 0))[0]:
-                    t_fault = float(np.asarray(state.fault_time_s)[i])
-                    faults.append((fleet.names[i], t_fault, int(status[i])))
-                    bar.message(f"node {fleet.names[i]} stopped at t = {t_fault:.0f} s: "
-                                f"{output.STATUS_FLAGS.get(int(status[i]), 'fault')}")
-                known_status = status
-                done_steps = min((k + 1) * outputs_per_chunk * steps_per_output, total_steps)
-                bar.update(done_steps, note=f"chunk {k + 1}/{n_chunks}")
-                if on_chunk is not None:
-                    on_chunk(k + 1, n_chunks)
-            summary = summary_from_state(state.acc, state.status)
-            writer.write_summary(summary)
-            completed = True
-        finally:
-            writer.close(completed=completed)
+            writer.write_restart(_restart_leaves(fleet.state, len(fleet.names)), {**plan, "next_chunk": 0})
+        except BaseException as err:
+            try:
+                writer.close(completed=False)
+            except Exception:
+                pass
+            if isinstance(err, (OSError, RuntimeError)):
+                raise RunError(f"cannot write {path}: {_one_line(err)}") from None
+            raise
+        return writer, fleet.state, 0
 
-    wall_s = time.perf_counter() - t_start
-    return RunResult(
-        path=path, nodes=n_nodes, steps=total_steps, wall_s=wall_s, compile_s=compile_s,
-        node_steps_per_s=n_nodes * total_steps / wall_s, faults=faults, summary=summary,
-    )
+    try:
+        writer = output.ResultWriter.reopen(path, node_names=fleet.names,
+                                            component_names=fleet.component_names, variables=variables)
+    except (OSError, ValueError) as err:
+        raise RunError(f"cannot resume {path}: {_one_line(err)}") from None
+    try:
+        found = writer.read_restart()
+        if found is None:
+            raise RunError(f"cannot resume: {path} holds no restart state")
+        stored, info = found
+        for key in ("outputs_per_chunk", "chunks", "steps_per_output", "total_steps"):
+            if key in info and int(info[key]) != plan[key]:
+                raise RunError(f"cannot resume: {path} was planned with {key} = {info[key]}, this run "
+                               f"has {plan[key]}")
+        k0, samples = int(info["next_chunk"]), int(info["samples"])
+        if samples != min(k0 * plan["outputs_per_chunk"], total_outputs) or samples > writer.samples_written:
+            raise RunError(f"cannot resume: the restart state of {path} (chunk {k0}, {samples} samples) does "
+                           f"not match its {writer.samples_written} samples")
+        state = _restore_state(fleet.state, stored)
+        writer.truncate(samples)  # drop a partly written chunk
+        writer.add_history(f"resumed at chunk {k0} of {plan['chunks']} ({samples} samples) on "
+                           f"{attrs['device']} by orbital_sim {attrs['software_version']}")
+    except BaseException:
+        try:
+            writer.close(completed=False)
+        except Exception:
+            pass
+        raise
+    return writer, state, k0
