@@ -141,6 +141,12 @@ class NodeState:
 
 def init_state(params: NodeParams, r_eci_m, v_eci_m_s, battery_energy_j, temperature_k) -> NodeState:
     """Initial state of one node; accumulators start empty."""
+    def strong(x):  # weakly typed inputs would make the chunk function compile twice
+        x = jnp.asarray(x)
+        return jnp.asarray(x, dtype=x.dtype)
+
+    r_eci_m, v_eci_m_s, battery_energy_j, temperature_k = (
+        strong(x) for x in (r_eci_m, v_eci_m_s, battery_energy_j, temperature_k))
     zero = jnp.zeros((), jnp.float64)  # running totals stay float64 in every precision mode
     soc = (battery_energy_j / params.battery_capacity_j).astype(jnp.float64)
     acc = Accumulators(
