@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from . import constants as c
+from .ground import ground_node_step, stations_eci
 from .irradiance import surface_fluxes, surface_normals
 from .power import array_efficiency, power_step, throttle_factor
 from .shadow import beta_angle
@@ -326,7 +327,7 @@ def make_env(*, shadow_radius_m, solar_constant_w_m2, albedo, earth_ir_w_m2, epo
 
 
 def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chunk: int, variables: tuple[str, ...],
-                  albedo_model=None):
+                  albedo_model=None, ground=None):
     """Compile-once chunk: ``chunk(params, state, env, first_step, total_steps, dt_s)``.
 
     Runs ``steps_per_output * outputs_per_chunk`` steps from global step index ``first_step``;
@@ -334,6 +335,14 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
     not recompiled). Returns ``(state, samples)`` where ``samples[name]`` has shape
     ``(outputs_per_chunk, n_nodes, ...)``, taken at the end of every ``steps_per_output`` steps.
     ``params`` and ``state`` carry a leading node axis; ``env`` does not.
+
+    ``ground``: optional ``kernels.ground.GroundParams`` (the stations). With it the chunk is
+    ``chunk(params, state, env, first_step, total_steps, dt_s, ground_state)`` and returns
+    ``(state, samples, ground_state)``: after each step, the stations are placed in ECI at the
+    step's end and ``ground.ground_node_step`` updates every node's ``GroundState`` (leading
+    node axis) from the node's new position; ``samples`` also hold ``visible`` and
+    ``slant_range`` with shape ``(outputs_per_chunk, n_nodes, n_stations)``. Without it
+    (None) the traced computation is the one without ground stations.
     """
     variables = tuple(variables)
 
@@ -343,26 +352,58 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
 
         return jax.vmap(one)(params, state)
 
-    def chunk(params, state, env, first_step, total_steps, dt_s):
-        def one_step(carry, k):
-            st, _ = carry
-            t_end_s = (k + 1).astype(jnp.float64) * dt_s.astype(jnp.float64)
-            with jax.named_scope("sun"):
-                r_sun = sun_position_eci(env.epoch_jd_tt_whole, env.epoch_jd_tt_fraction + t_end_s / c.SECONDS_PER_DAY)
-            st, diag = step_all(params, st, env, r_sun, t_end_s, dt_s, k < total_steps)
-            return (st, diag), None
+    def ground_all(gst, st, env, t_end_s, dt_s, active):
+        with jax.named_scope("ground"):
+            station_eci_m, up_eci = stations_eci(ground, env.epoch_jd_tt_whole, env.epoch_jd_tt_fraction, t_end_s)
+            count = active & (st.status == STATUS_OK)  # (n_nodes,)
 
-        def one_output(carry, j):
-            k0 = first_step + j * steps_per_output
-            carry, _ = jax.lax.scan(one_step, carry, k0 + jnp.arange(steps_per_output))
-            return carry, {name: carry[1][name] for name in variables}
+            def one(g, r, n_count):
+                return ground_node_step(ground, g, r, station_eci_m, up_eci, dt_s, n_count)
+
+            return jax.vmap(one)(gst, st.r_eci_m, count)
+
+    def chunk(params, state, env, first_step, total_steps, dt_s, ground_state=None):
+        n_steps = steps_per_output * outputs_per_chunk
+        ks = first_step + jnp.arange(n_steps)
+        t_end_s = (ks + 1).astype(jnp.float64) * dt_s.astype(jnp.float64)
+        with jax.named_scope("sun"):
+            # once per step, shared by all nodes; evaluated for the chunk's steps at once
+            r_sun = jax.vmap(lambda t: sun_position_eci(
+                env.epoch_jd_tt_whole, env.epoch_jd_tt_fraction + t / c.SECONDS_PER_DAY))(t_end_s)
+
+        def one_step(carry, xs):
+            st, _ = carry
+            k, t_k, sun_k = xs
+            if ground is not None:  # st = (NodeState, GroundState)
+                st, gst = st
+            st, diag = step_all(params, st, env, sun_k, t_k, dt_s, k < total_steps)
+            # only the sampled variables are carried; the rest is dead code for XLA
+            if ground is not None:
+                gst, gdiag = ground_all(gst, st, env, t_k, dt_s, k < total_steps)
+                return ((st, gst), {**{name: diag[name] for name in variables}, **gdiag}), None
+            return (st, {name: diag[name] for name in variables}), None
+
+        def one_output(carry, xs):
+            carry, _ = jax.lax.scan(one_step, carry, xs)
+            return carry, carry[1]
 
         dummy_sun = jnp.zeros(3, jnp.float64)
         diag_shape = jax.eval_shape(
             lambda: step_all(params, state, env, dummy_sun, dt_s, dt_s, True)[1]
         )
-        diag0 = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), diag_shape)
-        (state, _), samples = jax.lax.scan(one_output, (state, diag0), jnp.arange(outputs_per_chunk))
+        diag0 = {name: jnp.zeros(diag_shape[name].shape, diag_shape[name].dtype) for name in variables}
+
+        def per_output(x):
+            return x.reshape((outputs_per_chunk, steps_per_output) + x.shape[1:])
+
+        xs = (per_output(ks), per_output(t_end_s), per_output(r_sun))
+        if ground is not None:
+            n_nodes, n_stations = ground_state.visible_s.shape
+            diag0 = {**diag0, "visible": jnp.zeros((n_nodes, n_stations), jnp.float64),
+                     "slant_range": jnp.zeros((n_nodes, n_stations), jnp.float64)}
+            ((state, ground_state), _), samples = jax.lax.scan(one_output, ((state, ground_state), diag0), xs)
+            return state, samples, ground_state
+        (state, _), samples = jax.lax.scan(one_output, (state, diag0), xs)
         return state, samples
 
     return jax.jit(chunk)

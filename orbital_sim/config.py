@@ -51,7 +51,9 @@ __all__ = [
     "ConfigError",
     "CouplingConfig",
     "EnvironmentConfig",
+    "GroundStationConfig",
     "MAX_NODES",
+    "MassConfig",
     "NodeClassConfig",
     "OUTPUT_VARIABLES",
     "OutputConfig",
@@ -229,6 +231,29 @@ class DragConfig:
 
 
 @dataclass(frozen=True)
+class GroundStationConfig:
+    """One ``[[ground_station]]`` entry (WGS-84 geodetic position, SI)."""
+
+    name: str
+    latitude_rad: float  # [rad] geodetic latitude
+    longitude_rad: float  # [rad] east longitude
+    altitude_m: float  # [m] height above the WGS-84 ellipsoid
+    elevation_mask_rad: float  # [rad] lowest elevation at which a node is in contact
+
+
+@dataclass(frozen=True)
+class MassConfig:
+    """``[node_class.NAME.mass]`` (optional): what the hardware of a node weighs, for the
+    feasibility report (orbital_sim/report.py). Defaults are published figures (REFERENCE.md)."""
+
+    array_areal_mass_kg_m2: float = 3.1  # [kg/m^2] solar array wing; ISS iROSA (NASA figures)
+    radiator_areal_mass_kg_m2: float = 7.0  # [kg/m^2] conventional radiator (NASA SBIR); ISS about 14
+    battery_specific_energy_j_kg: float = 160.0 * 3600.0  # [J/kg] Li-ion cells, Saft VES180 (160 Wh/kg)
+    accelerator_mass_kg: float = 1360.0 / 72.0  # [kg] per board: GB200 NVL72 rack 1.36 t / 72 GPUs (vendor data)
+    bus_mass_kg: float = 0.0  # [kg] structure, avionics, propulsion: not counted unless given
+
+
+@dataclass(frozen=True)
 class ComponentConfig:
     """``[node_class.NAME.thermal.components.CNAME]``."""
 
@@ -276,6 +301,7 @@ class NodeClassConfig:
     components: tuple[ComponentConfig, ...]  # in config order: the component axis
     couplings: tuple[CouplingConfig, ...]
     surfaces: tuple[SurfaceConfig, ...]
+    mass: MassConfig = MassConfig()  # optional [node_class.NAME.mass]; defaults when absent
 
     @property
     def component_names(self) -> tuple[str, ...]:
@@ -302,6 +328,8 @@ class Config:
     constellation: list[NodeGroup]  # one group per [[constellation]] entry, in order
     source_toml: str  # the config text (overrides applied), stored in the output file
     constellation_entries: tuple[ConstellationEntry, ...] = ()  # the validated entries
+    sweep: Any = None  # orbital_sim.sweep.SweepConfig when the config has [sweep]; else None
+    ground_stations: tuple[GroundStationConfig, ...] = ()  # [[ground_station]] entries, in order
 
     @property
     def n_nodes(self) -> int:
@@ -379,15 +407,15 @@ OUTPUT_SCHEMA = {
     "compression": _int(0, 9, default=4),
 }
 COMPUTE_SCHEMA = {
-    "accelerators": _int(0),
-    "accelerator_power_w": _num("W", 0),
+    "accelerators": _int(0, 1_000_000),  # upper bounds here catch typos (1e300), not designs
+    "accelerator_power_w": _num("W", 0, 1e5),
     "utilization": _num("", **_FRACTION, default=1.0),
     "component": _kind("name"),
     "throttle_temperature_c": _num("degC", -50, 150, default=85.0),
-    "throttle_band_k": _num("K", 0, lo_open=True, default=5.0),
+    "throttle_band_k": _num("K", 0, 500, lo_open=True, default=5.0),
 }
 POWER_SCHEMA = {
-    "bus_power_w": _num("W", 0),
+    "bus_power_w": _num("W", 0, 1e8),
     "bus_heat_component": _kind("name"),
     "array_efficiency": _num("", 0, 0.5, lo_open=True),
     "array_reference_temperature_c": _num("degC", -150, 200, default=28.0),
@@ -398,7 +426,7 @@ POWER_SCHEMA = {
     "array_component": _kind("name"),
 }
 BATTERY_SCHEMA = {
-    "capacity_kwh": _num("kWh", 0, lo_open=True),
+    "capacity_kwh": _num("kWh", 0, 1e6, lo_open=True),
     "initial_soc": _num("", **_FRACTION, default=0.9),
     "floor_soc": _num("", 0, 1, hi_open=True, default=0.2),
     "throttle_soc": _num("", **_FRACTION, default=0.3),
@@ -407,17 +435,17 @@ BATTERY_SCHEMA = {
     "component": _kind("name"),
 }
 COMPONENT_SCHEMA = {
-    "heat_capacity_j_k": _num("J/K", 0, lo_open=True),
+    "heat_capacity_j_k": _num("J/K", 0, 1e12, lo_open=True),
     "initial_temperature_c": _num("degC", -150, 200, default=20.0),
 }
 COUPLING_SCHEMA = {
     "between": _kind("pair"),
-    "conductance_w_k": _num("W/K", 0),
+    "conductance_w_k": _num("W/K", 0, 1e9),
 }
 SURFACE_SCHEMA = {
     "name": _kind("name"),
     "component": _kind("name"),
-    "area_m2": _num("m^2", 0),
+    "area_m2": _num("m^2", 0, 1e7),
     "pointing": _choice(*POINTINGS),
     "pointing_rsw": _kind("direction", default=None),
     "absorptance": _num("", **_FRACTION),
@@ -428,9 +456,23 @@ SURFACE_SCHEMA = {
     "solar_cells": _kind("bool", default=False),
 }
 DRAG_SCHEMA = {
-    "mass_kg": _num("kg", 0, lo_open=True),
-    "area_m2": _num("m^2", 0),
+    "mass_kg": _num("kg", 0, 1e7, lo_open=True),
+    "area_m2": _num("m^2", 0, 1e6),
     "coefficient": _num("", 0, 10, default=2.2),
+}
+GROUND_STATION_SCHEMA = {
+    "name": _kind("name"),
+    "latitude_deg": _num("deg", -90, 90),
+    "longitude_deg": _num("deg", -180, 360),
+    "altitude_m": _num("m", -500, 9000, default=0.0),  # Dead Sea shore to above Everest
+    "elevation_mask_deg": _num("deg", 0, 90, hi_open=True, default=5.0),
+}
+MASS_SCHEMA = {  # optional; defaults are the published figures in shared REFERENCE.md
+    "array_areal_mass_kg_m2": _num("kg/m^2", 0, 100, lo_open=True, default=3.1),  # ISS iROSA (NASA)
+    "radiator_areal_mass_kg_m2": _num("kg/m^2", 0, 100, lo_open=True, default=7.0),  # conventional (NASA SBIR)
+    "battery_specific_energy_wh_kg": _num("Wh/kg", 0, 1000, lo_open=True, default=160.0),  # Saft VES180
+    "accelerator_mass_kg": _num("kg", 0, 10000, default=1360.0 / 72.0),  # GB200 NVL72: 1.36 t / 72 GPUs
+    "bus_mass_kg": _num("kg", 0, 1.0e7, default=0.0),  # structure, avionics, propulsion (not counted)
 }
 NODE_CLASS_TABLES = {
     "compute": COMPUTE_SCHEMA,
@@ -494,7 +536,7 @@ ENTRY_SCHEMAS = {
         "max_age_days": _num("d", 0, lo_open=True, default=30.0),  # |run epoch - TLE epoch| allowed
     },
 }
-TOP_LEVEL_KEYS = ("simulation", "environment", "output", "node_class", "constellation")
+TOP_LEVEL_KEYS = ("simulation", "environment", "output", "node_class", "constellation", "sweep", "ground_station")
 
 # config unit -> (key suffix, SI key suffix, factor, offset): SI = factor * value + offset
 _SI_CONVERSIONS = {
@@ -502,6 +544,7 @@ _SI_CONVERSIONS = {
     "km/s": ("_km_s", "_m_s", 1.0e3, 0.0),
     "deg": ("_deg", "_rad", math.pi / 180.0, 0.0),
     "kWh": ("_kwh", "_j", 3.6e6, 0.0),
+    "Wh/kg": ("_wh_kg", "_j_kg", 3600.0, 0.0),
     "degC": ("_c", "_k", 1.0, 273.15),
 }
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -977,7 +1020,7 @@ def _check_node_class(c: _Checker, name: str, raw, path: str) -> dict | None:
     if not isinstance(raw, dict):
         c.add(path, raw, f"must be a table ([node_class.NAME]), not {_typename(raw)}")
         return None
-    allowed = (*NODE_CLASS_TABLES, "thermal", "surfaces", "drag")
+    allowed = (*NODE_CLASS_TABLES, "thermal", "surfaces", "drag", "mass")
     for key, value in raw.items():
         if key not in allowed:
             c.unknown(path, key, value, allowed)
@@ -987,6 +1030,8 @@ def _check_node_class(c: _Checker, name: str, raw, path: str) -> dict | None:
         out[key] = None if t is None else c.table(t, schema, _join(path, key))
     drag = c.subtable(raw, "drag", path, required=False, what=f"[{path}.drag]")
     out["drag"] = c.table(drag, DRAG_SCHEMA, _join(path, "drag")) if drag else None
+    mass = c.subtable(raw, "mass", path, required=False, what=f"[{path}.mass]")
+    out["mass"] = None if mass is None else c.table(mass, MASS_SCHEMA, _join(path, "mass"))
 
     # thermal components and couplings
     tpath = _join(path, "thermal")
@@ -1311,6 +1356,24 @@ def _check_constellation(c: _Checker, raw: Mapping, class_names) -> list[Constel
     return None if clashes else entries
 
 
+def _check_ground_stations(c: _Checker, raw: Mapping) -> list[dict]:
+    """``[[ground_station]]`` entries (optional): [{SI key: value}], names unique."""
+    items = c.array_of_tables(raw, "ground_station", "", required=False, what="[[ground_station]] entry")
+    out, seen = [], {}
+    for i, item in items or []:
+        path = _join("ground_station", i)
+        n_problems = len(c.problems)
+        v = c.table(item, GROUND_STATION_SCHEMA, path)
+        name = v.get("name")
+        if isinstance(name, str) and name in seen:
+            c.add(_join(path, "name"), name, f"is already the name of ground_station.{seen[name]}")
+        elif isinstance(name, str):
+            seen[name] = i
+        if len(c.problems) == n_problems:
+            out.append(v)
+    return out
+
+
 def _check_document(c: _Checker, raw) -> dict | None:
     if not isinstance(raw, dict):
         c.note("config", f"must be a table of sections, not {_typename(raw)}")
@@ -1353,6 +1416,7 @@ def _check_document(c: _Checker, raw) -> dict | None:
         "output": output,
         "node_classes": classes,
         "entries": entries,
+        "ground_stations": _check_ground_stations(c, raw),
     }
 
 
@@ -1363,6 +1427,7 @@ def _build_node_class(d: dict) -> NodeClassConfig:
         power=PowerConfig(**d["power"]),
         battery=BatteryConfig(**d["battery"]),
         drag=DragConfig(**d["drag"]) if d.get("drag") else None,
+        mass=MassConfig(**d["mass"]) if d.get("mass") is not None else MassConfig(),
         components=tuple(ComponentConfig(name=n, **v) for n, v in d["components"].items()),
         couplings=tuple(
             CouplingConfig(a=v["between"][0], b=v["between"][1], conductance_w_k=v["conductance_w_k"])
@@ -1377,7 +1442,12 @@ def validate_dict(raw: dict, source_toml: str | None = None) -> Config:
 
     ``source_toml``: the text stored with the results (default: ``raw`` written as TOML).
     Raises :class:`ConfigError` listing every problem. ``raw`` is not modified.
+    A ``[sweep]`` table: see :func:`orbital_sim.sweep.validate_sweep` (every variant checked).
     """
+    if isinstance(raw, dict) and "sweep" in raw:
+        from orbital_sim.sweep import validate_sweep
+
+        return validate_sweep(raw, source_toml)
     c = _Checker()
     parts = _check_document(c, raw)
     if c.problems:
@@ -1393,6 +1463,7 @@ def validate_dict(raw: dict, source_toml: str | None = None) -> Config:
         constellation=build_groups(entries, simulation),
         source_toml=source_toml if source_toml is not None else dumps_toml(raw),
         constellation_entries=entries,
+        ground_stations=tuple(GroundStationConfig(**g) for g in parts["ground_stations"]),
     )
 
 

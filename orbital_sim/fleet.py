@@ -4,6 +4,7 @@ parameters and initial state (SI arrays with a leading node axis)."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -111,19 +112,10 @@ def shared_component_names(config: Config) -> list[str]:
 MEAN_ELEMENT_TYPES = ("sso", "walker_delta")
 
 
-def osculating_from_mean(elements_mean: np.ndarray, zonal_harmonics: int = 2, iterations: int = 3,
-                         steps_per_orbit: int = 256) -> np.ndarray:
-    """Osculating elements (n, 6) whose one-orbit averages of a and i equal the given mean
-    values, for the Cowell force model (point mass + zonal terms, no drag).
-
-    Why: J2 makes the osculating semi-major axis oscillate by about (3/2) J2 R^2 / a (9 km in
-    LEO) around its mean, and the node regression follows the *mean* a: an SSO started with
-    its mean elements as osculating ones drifts off the mean Sun by about 0.13 deg a month at
-    650 km. The short-period terms average to zero over an orbit, so the orbit average of the
-    osculating a (and i) is the mean one to first order in J2; a few fixed-point corrections
-    of a and i make them match. Eccentricity and the angles are left as given (their
-    short-period offsets move the node by far less than the 0.05 deg/month this targets).
-    """
+@functools.lru_cache(maxsize=8)
+def _orbit_average_fn(zonal_harmonics: int, steps_per_orbit: int):
+    """Jitted, vmapped (n, 6) elements -> one-orbit averages of a and i, made once per model
+    (so a config with many constellation entries, or a sweep, compiles it once)."""
     import jax
     import jax.numpy as jnp
 
@@ -152,6 +144,25 @@ def osculating_from_mean(elements_mean: np.ndarray, zonal_harmonics: int = 2, it
         _, _, sum_a, sum_i = jax.lax.fori_loop(0, steps_per_orbit, body, (r, v, 0.0, 0.0))
         return sum_a / steps_per_orbit, sum_i / steps_per_orbit
 
+    return orbit_average_a_i
+
+
+def osculating_from_mean(elements_mean: np.ndarray, zonal_harmonics: int = 2, iterations: int = 3,
+                         steps_per_orbit: int = 256) -> np.ndarray:
+    """Osculating elements (n, 6) whose one-orbit averages of a and i equal the given mean
+    values, for the Cowell force model (point mass + zonal terms, no drag).
+
+    Why: J2 makes the osculating semi-major axis oscillate by about (3/2) J2 R^2 / a (9 km in
+    LEO) around its mean, and the node regression follows the *mean* a: an SSO started with
+    its mean elements as osculating ones drifts off the mean Sun by about 0.13 deg a month at
+    650 km. The short-period terms average to zero over an orbit, so the orbit average of the
+    osculating a (and i) is the mean one to first order in J2; a few fixed-point corrections
+    of a and i make them match. Eccentricity and the angles are left as given (their
+    short-period offsets move the node by far less than the 0.05 deg/month this targets).
+    """
+    import jax.numpy as jnp
+
+    orbit_average_a_i = _orbit_average_fn(int(zonal_harmonics), int(steps_per_orbit))
     target = np.asarray(elements_mean, dtype=np.float64)
     osc = target.copy()
     for _ in range(iterations):
@@ -162,7 +173,15 @@ def osculating_from_mean(elements_mean: np.ndarray, zonal_harmonics: int = 2, it
 
 
 def build_fleet(config: Config, dtype=np.float64) -> Fleet:
-    """Stacked NodeParams and initial NodeState for every node of ``config``."""
+    """Stacked NodeParams and initial NodeState for every node of ``config``.
+
+    A config with ``[sweep]``: every variant's nodes, variant after variant, in one fleet
+    (names ``v{k}/{node}``; see :func:`orbital_sim.sweep.merged_config`)."""
+    if getattr(config, "sweep", None) is not None:
+        from orbital_sim.sweep import merged_config
+
+        fleet = build_fleet(merged_config(config), dtype=dtype)
+        return dataclasses.replace(fleet, node_class=[c.rsplit("@", 1)[0] for c in fleet.node_class])
     import jax
     import jax.numpy as jnp
 

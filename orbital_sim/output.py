@@ -37,6 +37,8 @@ __all__ = [
     "TIME_SERIES",
     "DEFAULT_VARIABLES",
     "SUMMARY",
+    "GROUND_SERIES",
+    "GROUND_SUMMARY",
     "STATUS_FLAGS",
     "ResultWriter",
     "RESTART_GROUP",
@@ -92,6 +94,26 @@ SUMMARY: dict[str, tuple[tuple[str, ...], str, str]] = {
     "status": (("node",), "1", "0 ok; non-zero: fault code (see flag_meanings)"),
 }
 
+#: Ground stations (``[[ground_station]]``): time series and summaries along ``station``, written
+#: only when the run has stations (kept apart from TIME_SERIES / SUMMARY, which every run writes).
+GROUND_SERIES: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "visible": (("time", "node", "station"), "1",
+                "1 when the node is above the station's elevation mask, else 0"),
+    "slant_range": (("time", "node", "station"), "m",
+                    "distance from the station to the node while visible (NaN otherwise)"),
+}
+GROUND_SUMMARY: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "latency_min": (("node", "station"), "s", "shortest one-way light time while visible"),
+    "latency_median": (("node", "station"), "s",
+                       "median one-way light time while visible (histogram; see resolution attribute)"),
+    "latency_max": (("node", "station"), "s", "longest one-way light time while visible"),
+    "contact_gap_max": (("node", "station"), "s",
+                        "longest time without contact (gaps at the run's start and end included)"),
+    "contact_time": (("node", "station"), "s", "total time in contact"),
+}
+_ALL_SERIES = {**TIME_SERIES, **GROUND_SERIES}
+_ALL_SUMMARY = {**SUMMARY, **GROUND_SUMMARY}
+
 #: Fault codes of the ``status`` summary variable (CF flag_values / flag_meanings).
 STATUS_FLAGS: dict[int, str] = {0: "ok", 1: "non_finite_state", 2: "below_surface"}
 
@@ -100,10 +122,14 @@ _COORD_LONG_NAMES = {
     "node": "node name",
     "component": "thermal component name",
     "xyz": "Cartesian axis of the ECI frame",
+    "variant": "sweep variant index ([sweep] in the config)",
+    "station": "ground station name ([[ground_station]] in the config)",
+    "latency_bin": "lower edge of a one-way light-time histogram bin",
 }
 _NODE_CLASS_LONG_NAME = "node class name"
 # netCDF-4 dimension ids, in creation order.
-_DIM_IDS = {"time": 0, "node": 1, "component": 2, "xyz": 3}
+_DIM_IDS = {"time": 0, "node": 1, "component": 2, "xyz": 3, "variant": 4,  # variant: sweeps only
+            "station": 5, "latency_bin": 6}  # ground stations only
 # HDF5 / netCDF-4 bookkeeping attributes that readers should not show as metadata.
 _HIDDEN_ATTRS = frozenset({
     "REFERENCE_LIST", "CLASS", "DIMENSION_LIST", "NAME", "_Netcdf4Dimid",
@@ -119,6 +145,21 @@ RESTART_GROUP = "restart"
 _NO_SPACE = frozenset(e for e in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", None)) if e)
 #: bytes reserved on top of the data of one write, for HDF5 metadata (B-tree nodes, headers)
 _METADATA_MARGIN_BYTES = 256 * 1024
+
+
+#: unit suffixes of the state's field names (SI inside, units in names), longest first
+_RESTART_UNIT_SUFFIXES = (("_m_s", "m s-1"), ("_j_k", "J K-1"), ("_m", "m"), ("_j", "J"), ("_k", "K"),
+                          ("_s", "s"), ("_w", "W"))
+
+
+def restart_units(leaf: str) -> str:
+    """CF units of a restart leaf from its field name (``acc.energy_generated_j`` -> ``J``;
+    counts, codes and fractions -> ``1``)."""
+    name = leaf.rsplit(".", 1)[-1]
+    for suffix, units in _RESTART_UNIT_SUFFIXES:
+        if name.endswith(suffix):
+            return units
+    return "1"
 
 
 def _software_version() -> str:
@@ -321,7 +362,7 @@ class ResultWriter:
         components = _unique_names("component_names", component_names)
         if variables is None:
             variables = DEFAULT_VARIABLES
-        unknown = [v for v in variables if v not in TIME_SERIES]
+        unknown = [v for v in variables if v not in _ALL_SERIES]
         if unknown:
             raise ValueError(f"unknown output variables {unknown}; known: {list(TIME_SERIES)}")
         self.variables: list[str] = list(dict.fromkeys(variables))
@@ -393,7 +434,7 @@ class ResultWriter:
             if comps != [str(c) for c in component_names]:
                 raise ValueError(f"{self.path} holds components {comps}, the run has "
                                  f"{list(component_names)}")
-            present = [n for n in TIME_SERIES if n in f]
+            present = [n for n in _ALL_SERIES if n in f]
             extra = [n for n in present if n not in self.variables]
             if extra:
                 raise ValueError(f"{self.path} holds time series {extra} that the run does not "
@@ -412,6 +453,10 @@ class ResultWriter:
                 break
             self._sizes = {"node": len(nodes), "component": len(comps), "xyz": 3}
             self._scales = {name: f[name] for name in ("time", "node", "component", "xyz")}
+            for name in ("station", "latency_bin"):  # ground stations (write_stations)
+                if name in f:
+                    self._scales[name] = f[name]
+                    self._sizes[name] = int(f[name].shape[0])
             self._n_times = int(f["time"].shape[0])
             t = f["time"][...]
             self._last_time = float(t[-1]) if t.size and np.isfinite(t[-1]) else -math.inf
@@ -483,6 +528,94 @@ class ResultWriter:
                                dtype=_STR, track_order=True)
         self._attach(cls, ("node",))
         _set_attr(cls, "long_name", _NODE_CLASS_LONG_NAME)
+
+    def write_sweep(self, mode: str, node_variant: Sequence[int],
+                    parameters: Sequence[tuple[str, str, str, Any]]) -> None:
+        """Record a parameter sweep (``[sweep]``): dimension ``variant`` (an int32 coordinate
+        0..n-1), ``node_variant(node)`` (int32: each node's variant), and one variable
+        ``(variant)`` per swept parameter; root attributes ``sweep_mode`` and
+        ``sweep_parameters`` (the key paths, in order).
+
+        ``parameters``: ``(variable name, key path, units, values)``; values are numbers
+        (stored float64), booleans (int8) or strings. Call once, before the first chunk.
+        """
+        f = self._require_open()
+        if "variant" in f:
+            raise ValueError(f"{self.path} already records a sweep")
+        index = np.asarray(node_variant)
+        if index.shape != (self._sizes["node"],) or index.dtype.kind not in "iu":
+            raise ValueError(f"node_variant: {index.dtype}{list(index.shape)}, expected one integer per node")
+        lengths = {len(v) for *_, v in parameters}
+        if len(lengths) != 1:
+            raise ValueError(f"sweep parameters of different lengths {sorted(lengths)}")
+        n = lengths.pop()
+        if n < 1 or index.min() < 0 or index.max() >= n:
+            raise ValueError(f"node_variant must lie in 0..{n - 1}")
+        scale = f.create_dataset("variant", data=np.arange(n, dtype=np.int32), track_order=True)
+        scale.make_scale("variant")
+        scale.attrs.create("_Netcdf4Dimid", np.int32(_DIM_IDS["variant"]))
+        scale.attrs.create("_Netcdf4Coordinates", np.array([_DIM_IDS["variant"]], np.int32))
+        _set_attr(scale, "long_name", _COORD_LONG_NAMES["variant"])
+        self._scales["variant"] = scale
+        self._sizes["variant"] = n
+        ds = f.create_dataset("node_variant", data=index.astype(np.int32), track_order=True)
+        self._attach(ds, ("node",))
+        _set_attr(ds, "long_name", "index of the sweep variant the node belongs to")
+        _set_attr(ds, "units", "1")
+        for name, path, units, values in parameters:
+            vals = list(values)
+            if all(isinstance(v, (bool, np.bool_)) for v in vals):
+                data = np.asarray(vals, dtype=np.int8)
+            elif all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                     for v in vals):
+                data = np.asarray(vals, dtype=np.float64)
+            else:
+                data = np.array([str(v) for v in vals], dtype=_STR)
+            ds = f.create_dataset(name, data=data, dtype=data.dtype, track_order=True)
+            self._attach(ds, ("variant",))
+            _set_attr(ds, "long_name", f"swept config key {path}")
+            _set_attr(ds, "sweep_key", path)
+            if data.dtype.kind != "O":
+                _set_attr(ds, "units", units)
+        _set_attr(f, "sweep_mode", str(mode))
+        _set_attr(f, "sweep_parameters", [str(p[1]) for p in parameters])
+        f.flush()
+
+    def write_stations(self, names: Sequence[str], latitude_rad, longitude_rad, altitude_m,
+                       elevation_mask_rad, latency_bin_s: float, n_bins: int) -> None:
+        """Record the ground stations (``[[ground_station]]``): dimension and coordinate
+        ``station`` (names), ``station_latitude``, ``station_longitude`` (WGS-84 geodetic, rad),
+        ``station_altitude`` (m), ``station_elevation_mask`` (rad), and the dimension
+        ``latency_bin`` (coordinate: lower bin edges, s) of the light-time histograms kept in
+        the restart state. Call once, before the first chunk and the restart state."""
+        f = self._require_open()
+        if "station" in f:
+            raise ValueError(f"{self.path} already records ground stations")
+        names = _unique_names("station names", names)
+        edges = np.arange(int(n_bins), dtype=np.float64) * float(latency_bin_s)
+        for dim, data in (("station", np.array(names, dtype=_STR)), ("latency_bin", edges)):
+            scale = f.create_dataset(dim, data=data, dtype=data.dtype, track_order=True)
+            scale.make_scale(dim)
+            scale.attrs.create("_Netcdf4Dimid", np.int32(_DIM_IDS[dim]))
+            scale.attrs.create("_Netcdf4Coordinates", np.array([_DIM_IDS[dim]], np.int32))
+            _set_attr(scale, "long_name", _COORD_LONG_NAMES[dim])
+            self._scales[dim] = scale
+            self._sizes[dim] = len(data)
+        _set_attr(f["latency_bin"], "units", "s")
+        for name, values, units, long_name in (
+                ("station_latitude", latitude_rad, "rad", "station geodetic latitude (WGS-84)"),
+                ("station_longitude", longitude_rad, "rad", "station east longitude (WGS-84)"),
+                ("station_altitude", altitude_m, "m", "station height above the WGS-84 ellipsoid"),
+                ("station_elevation_mask", elevation_mask_rad, "rad",
+                 "lowest elevation at which a node is in contact")):
+            data = np.asarray(values, dtype=np.float64)
+            if data.shape != (len(names),):
+                raise ValueError(f"{name}: shape {data.shape}, expected ({len(names)},)")
+            ds = f.create_dataset(name, data=data, track_order=True)
+            self._attach(ds, ("station",))
+            _set_attr(ds, "units", units)
+            _set_attr(ds, "long_name", long_name)
+        f.flush()
 
     def _attach(self, ds: h5py.Dataset, dims: tuple[str, ...]) -> None:
         for axis, dim in enumerate(dims):
@@ -605,6 +738,8 @@ class ResultWriter:
                     ds = slot.create_dataset(leaf, shape=arr.shape, dtype=arr.dtype,
                                              track_order=True)
                     self._attach(ds, dims)
+                    _set_attr(ds, "units", restart_units(leaf))
+                    _set_attr(ds, "long_name", f"restart state: {leaf}")
                 elif slot[leaf].dtype != arr.dtype:
                     raise ValueError(f"restart leaf {leaf}: dtype {arr.dtype}, the file holds "
                                      f"{slot[leaf].dtype}")
@@ -699,7 +834,7 @@ class ResultWriter:
                              f"this writer writes {self.variables}")
         arrays: dict[str, np.ndarray] = {}
         for name in self.variables:
-            dims = TIME_SERIES[name][0]
+            dims = _ALL_SERIES[name][0]
             arr = np.asarray(series[name])
             want = self._shape(dims, k)
             if arr.shape != want:
@@ -719,7 +854,7 @@ class ResultWriter:
             for name in self.variables:  # data first, the time coordinate last
                 arr = arrays[name]
                 if name not in f:
-                    dims, units, long_name = TIME_SERIES[name]
+                    dims, units, long_name = _ALL_SERIES[name]
                     self._create_variable(name, dims, units, long_name, arr.dtype,
                                           self._chunks(k, dims, arr.dtype.itemsize),
                                           self._shape(dims, 0))
@@ -762,12 +897,12 @@ class ResultWriter:
     def write_summary(self, summary: Mapping[str, Any]) -> None:
         """Write (or overwrite) per-node summary variables; names must be keys of SUMMARY."""
         f = self._require_open()
-        unknown = [k for k in summary if k not in SUMMARY]
+        unknown = [k for k in summary if k not in _ALL_SUMMARY]
         if unknown:
-            raise ValueError(f"unknown summary variables {unknown}; known: {list(SUMMARY)}")
+            raise ValueError(f"unknown summary variables {unknown}; known: {list(_ALL_SUMMARY)}")
         arrays = {}
         for name, value in summary.items():
-            dims = SUMMARY[name][0]
+            dims = _ALL_SUMMARY[name][0]
             arr = np.asarray(value)
             want = self._shape(dims, None)
             if arr.shape != want:
@@ -783,9 +918,11 @@ class ResultWriter:
         self._reserve(sum(a.nbytes for a in arrays.values()) + 16 * 1024 * len(arrays))
         for name, arr in arrays.items():
             if name not in f:
-                dims, units, long_name = SUMMARY[name]
+                dims, units, long_name = _ALL_SUMMARY[name]
                 ds = self._create_variable(name, dims, units, long_name, arr.dtype, None,
                                            arr.shape)
+                if name == "latency_median" and "latency_bin" in f and f["latency_bin"].shape[0] > 1:
+                    _set_attr(ds, "resolution", float(f["latency_bin"][1] - f["latency_bin"][0]))
                 if name == "status":
                     ds.attrs.create("flag_values",
                                     np.array(sorted(STATUS_FLAGS), dtype=np.int8))
@@ -829,10 +966,17 @@ class ResultWriter:
 # Readers
 # --------------------------------------------------------------------------------------------
 
-def open_results(path: str | os.PathLike, **kwargs: Any):
+def open_results(path: str | os.PathLike, *, flat: bool = False, **kwargs: Any):
     """Open a result file as an ``xarray.Dataset`` (engine h5netcdf; time decoded to datetime64).
 
     Root attribute ``completed`` reads back as ``numpy.int8`` (0 or 1).
+
+    A sweep (``[sweep]``; the file has a ``variant`` dimension): every variable along ``node``
+    is split into ``(variant, node)`` (``temperature(time, variant, node, component)``), ``node``
+    holds the node names without the ``v{k}/`` prefix, and the swept parameters
+    (``sweep_*(variant)``) become coordinates: ``ds.sel(variant=3)`` is variant 3 as a plain
+    run. This view is read into memory; ``flat=True`` keeps the file's flat, lazily read
+    layout (``node`` = all variants' nodes, ``node_variant(node)`` = each node's variant).
     """
     try:
         import h5netcdf  # noqa: F401
@@ -840,7 +984,44 @@ def open_results(path: str | os.PathLike, **kwargs: Any):
     except ImportError as exc:
         raise ImportError(
             "open_results needs xarray and h5netcdf: pip install xarray h5netcdf") from exc
-    return xr.open_dataset(os.fspath(path), engine="h5netcdf", **kwargs)
+    ds = xr.open_dataset(os.fspath(path), engine="h5netcdf", **kwargs)
+    if flat or "variant" not in ds.dims or "node_variant" not in ds.variables:
+        return ds
+    return _variant_view(ds)
+
+
+def _variant_view(ds):
+    """A flat sweep Dataset with ``node`` split into ``(variant, node)`` (see open_results)."""
+    import xarray as xr
+
+    ds.load()  # everything in memory, so the file can be closed below
+    n_var, n_all = ds.sizes["variant"], ds.sizes["node"]
+    m = n_all // n_var if n_var else 0
+    index = np.asarray(ds["node_variant"].values)
+    names = [str(n) for n in ds["node"].values]
+    members = [n.split("/", 1)[1] if "/" in n else n for n in names]
+    if (m * n_var != n_all or not np.array_equal(index, np.repeat(np.arange(n_var), m))
+            or members != members[:m] * n_var):
+        raise ValueError("the file's sweep layout is not variant after variant with the same nodes "
+                         "in each; open it with flat=True")
+    sweep_names = [k for k, v in ds.variables.items() if v.dims == ("variant",) and k != "variant"]
+    variables = {}
+    for name, var in ds.variables.items():
+        if name in ("node", "node_variant"):
+            continue
+        if "node" in var.dims:
+            ax = var.dims.index("node")
+            data = np.asarray(var.values)
+            data = data.reshape(data.shape[:ax] + (n_var, m) + data.shape[ax + 1:])
+            var = xr.Variable(var.dims[:ax] + ("variant", "node") + var.dims[ax + 1:], data,
+                              var.attrs, var.encoding)
+        variables[name] = var
+    variables["node"] = xr.Variable(("node",), np.array(members[:m]), ds["node"].attrs)
+    coords = [k for k in ds.coords if k not in ("node",)] + ["node"] + sweep_names
+    out = xr.Dataset({k: v for k, v in variables.items() if k not in coords},
+                     coords={k: variables[k] for k in coords if k in variables}, attrs=ds.attrs)
+    ds.close()
+    return out
 
 
 def _open_read(path: str | os.PathLike) -> h5py.File:
@@ -889,9 +1070,11 @@ def read_summary(path: str | os.PathLike) -> dict[str, Any]:
         for name in ("node", "node_class", "component"):
             if name in f:
                 out[name] = _strings(f[name])
-        for name in SUMMARY:
+        for name in _ALL_SUMMARY:
             if name in f:
                 out[name] = f[name][...]
+        if "station" in f:
+            out["station"] = _strings(f["station"])
     return out
 
 
@@ -917,7 +1100,7 @@ def format_summary_table(summary: Mapping[str, Any], component_names: Sequence[s
     MWh), compute availability (mean/min) and the count of nodes with a non-zero status.
     Every number has its unit in the ``unit`` column.
     """
-    present = {k: np.asarray(v) for k, v in summary.items() if k in SUMMARY}
+    present = {k: np.asarray(v) for k, v in summary.items() if k in _ALL_SUMMARY}
     n = None
     for v in present.values():
         n = v.shape[0]
@@ -980,6 +1163,19 @@ def format_summary_table(summary: Mapping[str, Any], component_names: Sequence[s
     if "status" in present:
         st = present["status"]
         row("nodes with fault status", "count", lambda m: str(int(np.count_nonzero(st[m]))))
+    if all(k in present for k in ("latency_min", "latency_median", "latency_max", "contact_gap_max")):
+        # (node, station) -> per node: best station (median: the station with the lowest median)
+        ms = 1e3
+        lmin, lmax, lmed = present["latency_min"], present["latency_max"], present["latency_median"]
+        with np.errstate(all="ignore"):
+            med_best = np.array([_reduce(np.min, x) for x in lmed])
+            gap_best = np.min(present["contact_gap_max"], axis=1)
+        row("latency to ground, min", "ms", lambda m: _fmt(_reduce(np.min, lmin[m]) * ms, ".3f"))
+        row("latency to ground, median (best station)", "ms",
+            lambda m: _fmt(_reduce(np.median, med_best[m]) * ms, ".3f"))
+        row("latency to ground, max", "ms", lambda m: _fmt(_reduce(np.max, lmax[m]) * ms, ".3f"))
+        row("longest gap without contact (best station)", "min",
+            lambda m: _fmt(_reduce(np.max, gap_best[m]) / 60.0, ".1f"))
 
     header = ("quantity", "unit", [g for g, _ in groups])
     w0 = max(len(header[0]), *(len(r[0]) for r in rows))
@@ -1041,9 +1237,16 @@ def describe(path: str | os.PathLike) -> str:
         else:
             lines.append(f"nodes: {nodes.size}")
         lines.append(f"components: {', '.join(comps.tolist())}")
+        if "variant" in f and "node_variant" in f:  # a sweep ([sweep])
+            keys = attrs.get("sweep_parameters", [])
+            keys = [keys] if isinstance(keys, str) else list(keys)
+            lines.append(f"sweep ({attrs.get('sweep_mode', '?')}): {f['variant'].shape[0]} variants of "
+                         f"{', '.join(keys)}; open_results(path) splits node into (variant, node)")
+        if "station" in f:
+            lines.append(f"ground stations: {', '.join(_strings(f['station']).tolist())}")
         lines.append("variables:")
-        registry = {**TIME_SERIES, **SUMMARY}
-        for name in list(TIME_SERIES) + list(SUMMARY):
+        registry = {**_ALL_SERIES, **_ALL_SUMMARY}
+        for name in registry:
             if name not in f:
                 continue
             ds = f[name]

@@ -14,6 +14,11 @@ Agg renderer; nothing is shown on screen and pyplot's global state is not touche
 
 :func:`write_figures` writes them all as PNG files (``orbital-sim plot``).
 
+Sweeps (``[sweep]``): :func:`sweep_summary` gives one summary per variant (a per-node summary
+reduced over each variant's nodes, or the derived ``capacity_factor``); :func:`sweep_figure`
+draws it against one swept key (lines) or two (a map); :func:`write_sweep_figure` writes it
+(``orbital-sim plot FILE --sweep SUMMARY[:PARAM[:PARAM2]]``).
+
 Every function takes a result file path or an ``xarray.Dataset`` opened from one
 (:func:`orbital_sim.open_results`); files are read with h5py, so xarray is not needed.
 Time axes are hours since the run epoch (UTC), written in the axis label.
@@ -50,8 +55,11 @@ __all__ = [
     "node_groups",
     "power_figure",
     "select_nodes",
+    "sweep_figure",
+    "sweep_summary",
     "temperature_figure",
     "write_figures",
+    "write_sweep_figure",
 ]
 
 KELVIN_OFFSET = 273.15  # 0 degC in K (definition)
@@ -739,3 +747,238 @@ class _nullcontext:
 
     def __exit__(self, *exc):
         return False
+
+
+# --------------------------------------------------------------------------------------------
+# Sweeps ([sweep]: a summary against swept parameters)
+# --------------------------------------------------------------------------------------------
+
+#: summaries that are not variables of the file, derived from them
+SWEEP_DERIVED = {
+    "capacity_factor": ("1", "array capacity factor (energy / rated power x run time)"),
+}
+SWEEP_REDUCTIONS = ("mean", "max", "min")
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """One summary per sweep variant. ``parameters``: swept key paths; ``values[p]``: the
+    values of parameter p per variant (n_variants,); ``summary`` per variant (reduced over each
+    variant's nodes with ``reduce``); ``label`` and ``units`` describe it."""
+
+    name: str
+    reduce: str
+    parameters: tuple[str, ...]
+    values: dict
+    summary: np.ndarray
+    label: str
+    units: str
+
+
+def rated_array_power_w(node_class, solar_constant_w_m2: float) -> float:
+    """Electrical power [W] of a node class's cells facing the Sun at 1 AU, at their reference
+    temperature: solar constant x cell area x efficiency x packing factor x age factor."""
+    pw = node_class.power
+    area_m2 = sum(s.area_m2 for s in node_class.surfaces if s.solar_cells)
+    age = (1.0 - pw.array_degradation_per_year) ** pw.array_age_years
+    return solar_constant_w_m2 * area_m2 * pw.array_efficiency * pw.array_packing_factor * age
+
+
+def _sweep_names(res: _Results) -> tuple[list[str], dict, np.ndarray]:
+    """(key paths, {key path: values per variant}, node_variant) of a sweep result."""
+    if not (res.has("node_variant") and res.has("variant")):
+        raise ValueError("the file holds no sweep (no variant dimension); run a config with [sweep]")
+    from orbital_sim.sweep import parameter_variable_name
+
+    paths = res.attrs.get("sweep_parameters", [])
+    paths = [paths] if isinstance(paths, str) else list(paths)
+    values = {}
+    for p in paths:
+        name = parameter_variable_name(p)
+        if res._file is not None:
+            ds = res._file[name]
+            raw = ds.asstr()[...] if ds.dtype.kind == "O" else ds[...]
+        else:
+            raw = res._ds[name].values
+        values[p] = np.asarray(raw)
+    if res._file is not None:
+        node_variant = np.asarray(res._file["node_variant"][...])
+    else:
+        node_variant = np.asarray(res._ds["node_variant"].values)
+    return paths, values, node_variant
+
+
+def _match_parameter(paths: Sequence[str], name: str) -> str:
+    from orbital_sim.sweep import parameter_variable_name
+
+    exact = [p for p in paths if name in (p, parameter_variable_name(p))]
+    found = exact or [p for p in paths if p.endswith("." + name)]
+    if len(found) != 1:
+        what = "matches several" if found else "matches none"
+        raise ValueError(f"sweep parameter {name!r} {what} of the swept keys {list(paths)}")
+    return found[0]
+
+
+def sweep_summary(source, summary: str, reduce: str = "mean", component: str | None = None) -> SweepSummary:
+    """A summary per sweep variant: any per-node summary variable (``output.SUMMARY``; the
+    per-component ones for ``component``, default the compute component), or a derived one
+    (``SWEEP_DERIVED``: ``capacity_factor``), reduced over each variant's nodes (``mean``,
+    ``max`` or ``min``). Needs a finished sweep run (flat layout: a file path, or a Dataset
+    from ``open_results(path, flat=True)``)."""
+    from orbital_sim.output import SUMMARY
+
+    if reduce not in SWEEP_REDUCTIONS:
+        raise ValueError(f"reduce = {reduce!r}: one of {SWEEP_REDUCTIONS}")
+    res, close = _open(source)
+    try:
+        paths, values, node_variant = _sweep_names(res)
+        n_variants = len(next(iter(values.values()))) if values else int(node_variant.max()) + 1
+        if summary in SWEEP_DERIVED:
+            units, long_name = SWEEP_DERIVED[summary]
+            per_node = _capacity_factor(res, node_variant)
+            label = long_name
+        elif summary in SUMMARY:
+            dims, units, long_name = SUMMARY[summary]
+            per_node = res.summary(summary)
+            if per_node is None:
+                raise ValueError(f"{summary}: not in the file (an unfinished run?)")
+            label = long_name
+            if "component" in dims:
+                if component is None:
+                    k, component = _compute_component_index(res)
+                elif component in res.component:
+                    k = res.component.index(component)
+                else:
+                    raise ValueError(f"component {component!r}: the file has {res.component}")
+                per_node = per_node[:, k]
+                label = f"{long_name}: {component}"
+        else:
+            raise ValueError(f"summary {summary!r}: one of {list(SUMMARY) + list(SWEEP_DERIVED)}")
+        fn = {"mean": np.nanmean, "max": np.nanmax, "min": np.nanmin}[reduce]
+        reduced = np.array([fn(per_node[node_variant == k]) if np.any(node_variant == k) else np.nan
+                            for k in range(n_variants)], dtype=np.float64)
+        return SweepSummary(name=summary, reduce=reduce, parameters=tuple(paths), values=values,
+                            summary=reduced, label=label, units=units)
+    finally:
+        if close:
+            res.close()
+
+
+def _capacity_factor(res: _Results, node_variant: np.ndarray) -> np.ndarray:
+    """energy_generated / (rated array power x duration) per node, with each variant's hardware
+    from the config stored in the file."""
+    from orbital_sim.config import ConfigError, validate_dict
+
+    energy_j = res.summary("energy_generated")
+    if energy_j is None:
+        raise ValueError("capacity_factor needs energy_generated (an unfinished run?)")
+    try:
+        config = validate_dict(res.config, "")
+    except ConfigError as err:
+        raise ValueError(f"capacity_factor: the stored config does not validate here ({err.problems[0]})") from None
+    if config.sweep is None:
+        raise ValueError("capacity_factor: the stored config has no [sweep]")
+    s0 = config.environment.solar_constant_w_m2
+    duration_s = config.simulation.duration_s
+    classes = [g.class_name for g in config.constellation for _ in g.names]
+    rated = np.array([rated_array_power_w(config.sweep.variants[k].node_classes[classes[i % len(classes)]], s0)
+                      for i, k in enumerate(node_variant)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(rated > 0, energy_j / (rated * duration_s), np.nan)
+
+
+def _axis_label(path: str) -> str:
+    from orbital_sim.sweep import parameter_units
+
+    units = parameter_units(path)
+    return path if units == "1" else f"{path} [{units}]"
+
+
+def _scaled(s: SweepSummary) -> tuple[np.ndarray, str]:
+    """Values in friendly units for the plot: K -> degC, 1 -> %, J -> MWh."""
+    if s.units == "K":
+        return s.summary - KELVIN_OFFSET, "degC"
+    if s.units == "1" and s.name != "status":
+        return 100.0 * s.summary, "%"
+    if s.units == "J":
+        return s.summary / 3.6e9, "MWh"
+    return s.summary, s.units
+
+
+def sweep_figure(source, summary: str, parameters: Sequence[str] = (), reduce: str = "mean",
+                 component: str | None = None):
+    """A summary (see :func:`sweep_summary`) against one swept parameter (a line; one line
+    per value of the other swept parameters, at most 12) or two (a map, each cell labelled
+    with its value). ``parameters``: key paths or their last segment (``altitude_km``);
+    default: the swept parameters, if there are one or two. Returns a Figure."""
+    s = sweep_summary(source, summary, reduce=reduce, component=component)
+    params = [_match_parameter(s.parameters, p) for p in parameters] or list(s.parameters)
+    if not 1 <= len(params) <= 2:
+        raise ValueError(f"name one or two of the swept parameters {list(s.parameters)} to plot against")
+    y, units = _scaled(s)
+    title = f"{s.label}, {s.reduce} over each variant's nodes"
+    others = [p for p in s.parameters if p not in params]
+    if len(params) == 1:
+        x_all = s.values[params[0]]
+        keys = [tuple(str(s.values[o][k]) for o in others) for k in range(len(y))]
+        groups = list(dict.fromkeys(keys))
+        if len(groups) > 12:
+            raise ValueError(f"{len(groups)} combinations of the other swept parameters {others}: "
+                             "plot against two parameters, or sweep fewer")
+        fig = _new_figure(7.0, 4.4)
+        ax = fig.add_subplot()
+        for g in groups:
+            idx = [k for k in range(len(y)) if keys[k] == g]
+            order = sorted(idx, key=lambda k: x_all[k])
+            label = ", ".join(f"{o.rsplit('.', 1)[-1]} = {v}" for o, v in zip(others, g)) or None
+            ax.plot([x_all[k] for k in order], y[order], marker="o", label=label)
+        ax.set_xlabel(_axis_label(params[0]))
+        ax.set_ylabel(f"{s.name} [{units}]")
+        if others:
+            ax.legend(fontsize=8)
+        ax.set_title(title, fontsize=10)
+        _style(ax)
+        return fig
+    px, py = params
+    xs, ys = list(dict.fromkeys(s.values[px].tolist())), list(dict.fromkeys(s.values[py].tolist()))
+    xs, ys = sorted(xs), sorted(ys)
+    grid = np.full((len(ys), len(xs)), np.nan)
+    seen = np.zeros(grid.shape, dtype=int)
+    for k in range(len(y)):
+        i, j = ys.index(s.values[py][k]), xs.index(s.values[px][k])
+        grid[i, j] = y[k]
+        seen[i, j] += 1
+    if seen.max() > 1:
+        raise ValueError(f"several variants share each ({px}, {py}) pair (the other swept parameters "
+                         f"{others} vary too): plot against those as well, or sweep fewer")
+    fig = _new_figure(8.0, 5.6)
+    ax = fig.add_subplot()
+    mesh = ax.pcolormesh(np.arange(len(xs) + 1) - 0.5, np.arange(len(ys) + 1) - 0.5,
+                         np.ma.masked_invalid(grid), cmap="viridis", shading="flat")
+    bar = fig.colorbar(mesh, ax=ax)
+    bar.set_label(f"{s.name} [{units}]")
+    finite = grid[np.isfinite(grid)]
+    mid = 0.5 * (finite.min() + finite.max()) if finite.size else 0.0
+    for i in range(len(ys)):
+        for j in range(len(xs)):
+            if np.isfinite(grid[i, j]):
+                ax.text(j, i, f"{grid[i, j]:.3g}", ha="center", va="center", fontsize=7,
+                        color="white" if grid[i, j] < mid else "black")
+    ax.set_xticks(range(len(xs)), [f"{v:g}" if isinstance(v, float) else str(v) for v in xs])
+    ax.set_yticks(range(len(ys)), [f"{v:g}" if isinstance(v, float) else str(v) for v in ys])
+    ax.set_xlabel(_axis_label(px))
+    ax.set_ylabel(_axis_label(py))
+    ax.set_title(title, fontsize=9.5)
+    return fig
+
+
+def write_sweep_figure(source, out_dir, summary: str, parameters: Sequence[str] = (), reduce: str = "mean",
+                       component: str | None = None, dpi: int = 110) -> Path:
+    """:func:`sweep_figure` as ``out_dir/sweep_{summary}.png`` (``_{reduce}`` added unless the
+    mean; out_dir created if missing). Returns the path."""
+    fig = sweep_figure(source, summary, parameters, reduce=reduce, component=component)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"sweep_{summary}{'' if reduce == 'mean' else '_' + reduce}.png"
+    fig.savefig(path, dpi=dpi)
+    return path

@@ -2,7 +2,8 @@
 
 The host converts and writes chunk k while the device computes chunk k+1 (JAX dispatch is
 asynchronous: the next chunk is queued before the previous samples are pulled to the host).
-Memory is bounded by one chunk of samples whatever the simulated duration.
+Memory is bounded by two chunks of samples (the one being written, the one being computed)
+whatever the simulated duration; chunk k's buffers are dropped before chunk k+2 is queued.
 
 Reliability (README "What happens when things go wrong"):
 
@@ -251,6 +252,105 @@ def _restore_state(template, stored: dict):
     return jax.tree_util.tree_unflatten(treedef, out)
 
 
+# --------------------------------------------------------------------------------------------
+# Ground stations ([[ground_station]]; kernels/ground.py)
+# --------------------------------------------------------------------------------------------
+
+#: bins of the per-node, per-station light-time histogram the median latency is taken from
+LATENCY_BINS = 256
+GROUND_SERIES_NAMES = ("visible", "slant_range")
+_GROUND_PREFIX = "ground."
+
+
+def latency_bound_s(r_eci_m, v_eci_m_s, station_radius_min_m: float) -> float:
+    """Upper bound [s] of the one-way light time from any node to a station that sees it above
+    the horizon: ``sqrt(r_apo^2 - rho^2) / c`` with the fleet's highest apogee radius r_apo
+    (two-body, from the initial states) and the smallest station geocentric radius rho, plus 5 %
+    for the J2 oscillation of the apogee. Unbound or odd orbits: 1.5e9 m (the config's limit)."""
+    from orbital_sim.kernels.constants import GM_EARTH_M3_S2, SPEED_OF_LIGHT_M_S
+
+    r = np.asarray(r_eci_m, dtype=np.float64).reshape(-1, 3)
+    v = np.asarray(v_eci_m_s, dtype=np.float64).reshape(-1, 3)
+    rn = np.linalg.norm(r, axis=1)
+    energy = 0.5 * np.sum(v * v, axis=1) - GM_EARTH_M3_S2 / rn
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = -GM_EARTH_M3_S2 / (2.0 * energy)
+        e_vec = (np.sum(v * v, axis=1)[:, None] / GM_EARTH_M3_S2 - 1.0 / rn[:, None]) * r \
+            - (np.sum(r * v, axis=1) / GM_EARTH_M3_S2)[:, None] * v
+        r_apo = a * (1.0 + np.linalg.norm(e_vec, axis=1))
+    r_apo = np.where((energy < 0) & np.isfinite(r_apo), np.maximum(r_apo, rn), 1.5e9)
+    r_max = min(float(np.max(r_apo)), 1.5e9)
+    reach_m = math.sqrt(max(r_max * r_max - station_radius_min_m ** 2, 0.0))
+    return 1.05 * max(reach_m, 1.0e3) / SPEED_OF_LIGHT_M_S
+
+
+def ground_setup(config: Config, fleet_state, n_nodes: int, whole_fleet_state=None):
+    """``[GroundParams, initial GroundState with a node axis, station records for the writer]``
+    for the config's ground stations, or None when it has none. The light-time bins are sized
+    for ``whole_fleet_state`` (default ``fleet_state``): the whole fleet when this process runs
+    a part, so that every part file has the same bins."""
+    import jax.numpy as jnp
+
+    from orbital_sim.kernels.ground import GroundParams, geodetic_to_itrs, init_ground_state
+    from orbital_sim.timescales import julian_date_utc_two_part
+
+    stations = tuple(getattr(config, "ground_stations", ()) or ())
+    if not stations:
+        return None
+    lat = np.array([g.latitude_rad for g in stations])
+    lon = np.array([g.longitude_rad for g in stations])
+    alt = np.array([g.altitude_m for g in stations])
+    mask = np.array([g.elevation_mask_rad for g in stations])
+    r_itrs, up = geodetic_to_itrs(lat, lon, alt)
+    sizing = fleet_state if whole_fleet_state is None else whole_fleet_state
+    bound_s = latency_bound_s(sizing.r_eci_m, sizing.v_eci_m_s,
+                              float(np.min(np.linalg.norm(np.asarray(r_itrs), axis=1))))
+    bin_s = bound_s / LATENCY_BINS
+    # UT1 ~ UTC at the epoch (|UT1 - UTC| < 0.9 s), advanced at the SI rate (kernels/ground.py)
+    ut1_whole, ut1_fraction = julian_date_utc_two_part(config.simulation.epoch)
+    ground = GroundParams(
+        station_itrs_m=r_itrs, station_up_itrs=up, elevation_mask_rad=jnp.asarray(mask, jnp.float64),
+        epoch_jd_ut1_whole=jnp.asarray(ut1_whole, jnp.float64),
+        epoch_jd_ut1_fraction=jnp.asarray(ut1_fraction, jnp.float64),
+        latency_bin_s=jnp.asarray(bin_s, jnp.float64),
+    )
+    one = init_ground_state(len(stations), LATENCY_BINS)
+    gstate = type(one)(**{k: jnp.broadcast_to(v, (n_nodes,) + v.shape)
+                          for k, v in dataclasses.asdict(one).items()})
+    records = dict(names=[g.name for g in stations], latitude_rad=lat, longitude_rad=lon, altitude_m=alt,
+                   elevation_mask_rad=mask, latency_bin_s=bin_s, n_bins=LATENCY_BINS)
+    return [ground, gstate, records]  # a list: a resume replaces the state (_open_output)
+
+
+def _ground_leaves(gstate, n_nodes: int) -> dict:
+    """Restart leaves ``{"ground.<field>": (dims, array)}`` of a GroundState (node axis first)."""
+    dims = {2: ("node", "station"), 3: ("node", "station", "latency_bin")}
+    return {_GROUND_PREFIX + name: (dims[np.ndim(leaf)], np.asarray(leaf)[:n_nodes])
+            for name, leaf in state_leaves(gstate)}
+
+
+def histogram_median_s(latency_hist, latency_bin_s: float):
+    """Median [s] from light-time histograms (..., B): the centre of the bin where the
+    cumulative count first reaches half the total (error at most half a bin); NaN if empty."""
+    h = np.asarray(latency_hist, dtype=np.int64)
+    total = h.sum(axis=-1)
+    index = np.argmax(2 * np.cumsum(h, axis=-1) >= total[..., None], axis=-1)
+    return np.where(total > 0, (index + 0.5) * float(latency_bin_s), np.nan)
+
+
+def ground_summary(gstate, latency_bin_s: float) -> dict:
+    """The (node, station) summary arrays (output.GROUND_SUMMARY names) of a final GroundState."""
+    g = {k: np.asarray(v) for k, v in dataclasses.asdict(gstate).items()}
+    seen = g["visible_s"] > 0
+    return {
+        "latency_min": np.where(seen, g["latency_min_s"], np.nan),
+        "latency_median": histogram_median_s(g["latency_hist"], latency_bin_s),
+        "latency_max": np.where(seen, g["latency_max_s"], np.nan),
+        "contact_gap_max": g["gap_max_s"].astype(np.float64),
+        "contact_time": g["visible_s"].astype(np.float64),
+    }
+
+
 def _flat_toml(node, prefix: str = "") -> dict:
     out = {}
     if isinstance(node, dict):
@@ -370,7 +470,8 @@ def _pad_nodes(tree, n_pad: int):
 
 def run(config: Config, out: str | Path | None = None, *, overwrite: bool = False, progress: bool = True,
         stream=None, on_chunk: Callable[[int, int], None] | None = None, resume: bool = False,
-        handle_signals: bool = False, shard: bool | None = None) -> RunResult:
+        handle_signals: bool = False, shard: bool | None = None,
+        part: tuple[int, int] | None = None) -> RunResult:
     """Simulate ``config`` and write the results to ``out`` (default: ``config.output.path``).
 
     ``progress``: print a progress bar and fault messages to ``stream`` (stderr by default).
@@ -381,17 +482,30 @@ def run(config: Config, out: str | Path | None = None, *, overwrite: bool = Fals
     raise :class:`RunInterrupted` (main thread only; the previous handlers come back after).
     ``shard``: split the nodes over all local devices (None: when there are several; False:
     one device).
+    ``part``: ``(i, p)``: simulate only the i-th of p contiguous slices of the fleet's nodes
+    (:func:`node_slice`), one process's share of a multi-process run; ``out`` then names the
+    part file (:mod:`orbital_sim.distributed` stitches the parts into one dataset).
     Returns a :class:`RunResult`. Raises :class:`RunError` (one-line message) before any JAX
     work if the output path is unusable or the file cannot be resumed, and during the run if
     the file cannot be written (the finished chunks stay in it, resumable).
     """
     with _signal_handlers(handle_signals) as stop:
         return _run(config, out, overwrite=overwrite, progress=progress, stream=stream, on_chunk=on_chunk,
-                    resume=resume, shard=shard, stop=stop)
+                    resume=resume, shard=shard, part=part, stop=stop)
+
+
+def node_slice(n_nodes: int, index: int, count: int) -> tuple[int, int]:
+    """``(first, stop)``: the nodes of part ``index`` of ``count`` contiguous parts of
+    ``n_nodes`` nodes (the first ``n_nodes % count`` parts hold one node more)."""
+    if not 0 <= index < count or count > n_nodes:
+        raise RunError(f"part {index} of {count}: needs 0 <= part < parts <= {n_nodes} nodes")
+    base, extra = divmod(n_nodes, count)
+    first = index * base + min(index, extra)
+    return first, first + base + (1 if index < extra else 0)
 
 
 def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chunk, resume: bool,
-         shard: bool | None, stop: _StopFlag) -> RunResult:
+         shard: bool | None, stop: _StopFlag, part: tuple[int, int] | None = None) -> RunResult:
     t_start = time.perf_counter()
     sim = config.simulation
     path = Path(out if out is not None else config.output.path)
@@ -425,6 +539,18 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
 
     with jax.default_device(device):
         fleet = build_fleet(config, dtype=dtype)
+        whole_state = fleet.state  # before a part's cut: every part gets the same latency bins
+        part_attrs = {}
+        if part is not None:  # one process's contiguous share of the nodes (built whole, then cut)
+            if getattr(config, "sweep", None) is not None:
+                raise RunError("a [sweep] cannot run over several processes yet: run it in one process")
+            first, stop_at = node_slice(len(fleet.names), *part)
+            part_attrs = {"part_index": int(part[0]), "part_count": int(part[1]),
+                          "part_first_node": first, "part_nodes_total": len(fleet.names)}
+            fleet = dataclasses.replace(
+                fleet, names=fleet.names[first:stop_at], node_class=fleet.node_class[first:stop_at],
+                params=jax.tree_util.tree_map(lambda x: x[first:stop_at], fleet.params),
+                state=jax.tree_util.tree_map(lambda x: x[first:stop_at], fleet.state))
         whole, fraction = julian_date_tt_two_part(sim.epoch)
         env_cfg = config.environment
         env = make_env(
@@ -438,9 +564,12 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
         variables = tuple(config.output.variables)
         n_nodes = len(fleet.names)
         itemsize = np.dtype(dtype).itemsize
+        ground_run = ground_setup(config, fleet.state, n_nodes, whole_state)  # None without stations
+        written = variables + (GROUND_SERIES_NAMES if ground_run else ())  # time series in the file
+        ground_bytes = 2 * 8 * n_nodes * len(ground_run[2]["names"]) if ground_run else 0
         outputs_per_chunk = plan_chunks(
             total_outputs,
-            _sample_bytes_per_output(variables, n_nodes, len(fleet.component_names), itemsize),
+            _sample_bytes_per_output(variables, n_nodes, len(fleet.component_names), itemsize) + ground_bytes,
             sim.chunk_outputs,
         )
         if restart_info is not None:  # the same chunk plan as the interrupted run
@@ -452,7 +581,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 "steps_per_output": steps_per_output, "total_steps": total_steps}
 
         writer, state, k0 = _open_output(
-            path, config, fleet, variables, total_outputs, plan, overwrite, resume,
+            path, config, fleet, written, total_outputs, plan, overwrite, resume, ground=ground_run,
             attrs={
                 "title": f"orbital_sim run: {n_nodes} nodes, {sim.duration_s:g} s from {sim.epoch_iso}",
                 "software_version": __version__,
@@ -463,13 +592,16 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 "shadow_model": sim.shadow,
                 "step_s": float(sim.step_s),
                 "output_every_s": float(sim.output_every_s),
+                **part_attrs,
             })
 
         try:
             chunk_fn = make_chunk_fn(
                 propagator_for(sim), SHADOW_MODELS[sim.shadow], steps_per_output, outputs_per_chunk, variables,
                 albedo_model=ALBEDO_MODELS[config.environment.albedo_model](),
+                ground=ground_run[0] if ground_run else None,
             )
+            gstate = ground_run[1] if ground_run else None  # restored by _open_output on a resume
             params = fleet.params
             n_pad = (-n_nodes) % n_dev
             if n_dev > 1:  # nodes split over the devices along the mesh axis "node"
@@ -479,6 +611,8 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 by_node = NamedSharding(mesh, PartitionSpec("node"))
                 params = jax.device_put(_pad_nodes(params, n_pad), by_node)
                 state = jax.device_put(_pad_nodes(state, n_pad), by_node)
+                if gstate is not None:
+                    gstate = jax.device_put(_pad_nodes(gstate, n_pad), by_node)
                 env = jax.device_put(env, NamedSharding(mesh, PartitionSpec()))
 
             bar = Progress(total_steps, n_nodes, stream=stream, enabled=progress,
@@ -499,25 +633,37 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 def first_step(k):
                     return jnp.asarray(k * outputs_per_chunk * steps_per_output)
 
+                def launch(k, state, gstate):
+                    if gstate is None:
+                        return chunk_fn(params, state, env, first_step(k), total, dt_s)
+                    return chunk_fn(params, state, env, first_step(k), total, dt_s, gstate)
+
                 if k0 < n_chunks:
-                    pending = chunk_fn(params, state, env, first_step(k0), total, dt_s)
+                    pending = launch(k0, state, gstate)
                 for k in range(k0, n_chunks):
-                    state, samples = pending
-                    if k + 1 < n_chunks:  # queue the next chunk before pulling this one to the host
-                        pending = chunk_fn(params, state, env, first_step(k + 1), total, dt_s)
+                    state, samples, *rest = pending
+                    gstate = rest[0] if rest else None
+                    # queue the next chunk before pulling this one to the host (None: drop the last)
+                    pending = launch(k + 1, state, gstate) if k + 1 < n_chunks else None
                     n_valid = min(outputs_per_chunk, total_outputs - k * outputs_per_chunk)
-                    host = {name: np.asarray(samples[name])[:n_valid, :n_nodes] for name in variables}
+                    host = {name: np.asarray(samples[name])[:n_valid, :n_nodes] for name in written}
+                    del samples  # with ``host`` (views on CPU): chunk k, beside chunk k+1 being computed
                     if k == k0:
                         compile_s = time.perf_counter() - t_start
                     index0 = k * outputs_per_chunk
                     times = (np.arange(index0, index0 + n_valid) + 1) * sim.output_every_s
-                    restart = (_restart_leaves(state, n_nodes), {**plan, "next_chunk": k + 1})
+                    leaves = _restart_leaves(state, n_nodes)
+                    if gstate is not None:
+                        leaves.update(_ground_leaves(gstate, n_nodes))
+                    restart = (leaves, {**plan, "next_chunk": k + 1})
+                    del leaves
                     try:
                         writer.write_chunk(times, host, restart=restart)
                     except (OSError, RuntimeError) as err:
                         raise RunError(f"cannot write {path}: {_one_line(err)}; it keeps "
                                        f"{writer.samples_written} samples of finished chunks, "
                                        "continue with --resume once there is room") from None
+                    del host, restart  # freed before chunk k+2 is queued: at most two chunks alive
                     stop.where = (path, writer.samples_written, k + 1, n_chunks)
                     status = np.asarray(state.status)[:n_nodes]
                     for i in np.nonzero((status != 0) & (known_status == 0))[0]:
@@ -541,6 +687,9 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
 
             final = jax.tree_util.tree_map(lambda x: np.asarray(x)[:n_nodes], state)
             summary = summary_from_state(final.acc, final.status)
+            if gstate is not None:
+                final_ground = jax.tree_util.tree_map(lambda x: np.asarray(x)[:n_nodes], gstate)
+                summary.update(ground_summary(final_ground, ground_run[2]["latency_bin_s"]))
             try:
                 writer.write_summary(summary)
             except (OSError, RuntimeError) as err:
@@ -566,7 +715,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
     )
 
 
-def _open_output(path, config, fleet, variables, total_outputs, plan, overwrite, resume, attrs):
+def _open_output(path, config, fleet, variables, total_outputs, plan, overwrite, resume, attrs, ground=None):
     """The writer, the state to start from (unpadded, on the default device) and the first
     chunk to compute: a new file with the initial state as restart state, or the reopened
     file truncated to its restart state."""
@@ -581,7 +730,15 @@ def _open_output(path, config, fleet, variables, total_outputs, plan, overwrite,
         except OSError as err:
             raise RunError(_one_line(err)) from None
         try:
-            writer.write_restart(_restart_leaves(fleet.state, len(fleet.names)), {**plan, "next_chunk": 0})
+            if getattr(config, "sweep", None) is not None:  # the variant dimension ([sweep])
+                from orbital_sim.sweep import output_records
+
+                writer.write_sweep(*output_records(config))
+            leaves = _restart_leaves(fleet.state, len(fleet.names))
+            if ground is not None:  # [[ground_station]]: the station records and their state
+                writer.write_stations(**ground[2])
+                leaves.update(_ground_leaves(ground[1], len(fleet.names)))
+            writer.write_restart(leaves, {**plan, "next_chunk": 0})
         except BaseException as err:
             try:
                 writer.close(completed=False)
@@ -611,6 +768,9 @@ def _open_output(path, config, fleet, variables, total_outputs, plan, overwrite,
             raise RunError(f"cannot resume: the restart state of {path} (chunk {k0}, {samples} samples) does "
                            f"not match its {writer.samples_written} samples")
         state = _restore_state(fleet.state, stored)
+        if ground is not None:  # the ground stations' running figures (ground.* leaves)
+            ground[1] = _restore_state(ground[1], {k[len(_GROUND_PREFIX):]: v for k, v in stored.items()
+                                                   if k.startswith(_GROUND_PREFIX)})
         writer.truncate(samples)  # drop a partly written chunk
         writer.add_history(f"resumed at chunk {k0} of {plan['chunks']} ({samples} samples) on "
                            f"{attrs['device']} by orbital_sim {attrs['software_version']}")

@@ -1,8 +1,14 @@
 """Test set-up: float64 on, rank promotion raises, seeded randomness only (STYLE 16)."""
 
+import os
+
 import jax
 import numpy as np
 import pytest
+
+# CLI runs started by tests use one CPU device unless a test asks for more (XLA_FLAGS): the
+# command line otherwise splits the CPU into one device per core (orbital_sim.cli.configure_cpu_devices).
+os.environ.setdefault("ORBITAL_SIM_CPU_DEVICES", "1")
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")

@@ -221,7 +221,7 @@ def test_epoch_as_toml_datetime_with_offset(small_raw):
 
 def test_message_format_names_key_value_range_and_unit(raw):
     raw["node_class"]["compute"]["battery"]["capacity_kwh"] = -3
-    assert problems_of(raw) == ["node_class.compute.battery.capacity_kwh = -3: must be > 0 (kWh)"]
+    assert problems_of(raw) == ["node_class.compute.battery.capacity_kwh = -3: must be in (0, 1000000] (kWh)"]
 
 
 def test_every_problem_reported_at_once(raw):
@@ -252,7 +252,7 @@ def test_missing_required_keys(raw):
     del raw["constellation"][0]["nodes_per_plane"]
     assert problems_of(raw) == [
         "simulation.duration_s: required key is missing (a number > 0 (s))",
-        "node_class.compute.battery.capacity_kwh: required key is missing (a number > 0 (kWh))",
+        "node_class.compute.battery.capacity_kwh: required key is missing (a number in (0, 1000000] (kWh))",
         "constellation.0.nodes_per_plane: required key is missing (an integer >= 1)",
     ]
 
@@ -265,9 +265,9 @@ def test_missing_required_keys(raw):
         ("simulation.duration_s", math.inf, "simulation.duration_s = inf: must be a finite number > 0 (s)"),
         ("simulation.step_s", -1.0, "simulation.step_s = -1.0: must be in (0, 3600] (s)"),
         ("node_class.compute.compute.accelerators", 64.0,
-         "node_class.compute.compute.accelerators = 64.0: must be an integer >= 0, not a float (64.0)"),
+         "node_class.compute.compute.accelerators = 64.0: must be an integer in [0, 1000000], not a float (64.0)"),
         ("node_class.compute.compute.accelerators", False,
-         "node_class.compute.compute.accelerators = false: must be an integer >= 0, not a boolean"),
+         "node_class.compute.compute.accelerators = false: must be an integer in [0, 1000000], not a boolean"),
         ("simulation.propagator", "cowel",
          "simulation.propagator = \"cowel\": must be one of \"cowell\", \"j2_secular\"; did you mean 'cowell'?"),
         ("simulation.dtype", 64, 'simulation.dtype = 64: must be one of "float64", "float32", not an integer'),
@@ -742,3 +742,18 @@ def test_leap_second_table_against_erfa():
             assert erfa.dat(d.year, d.month, d.day, 0.5) == pytest.approx(tai_utc), d
     assert erfa.dat(2026, 3, 20, 0.0) == 37.0
     assert timescales.tai_minus_utc_s(dt.datetime(1971, 6, 1, tzinfo=UTC)) == 10  # documented approximation
+
+
+def test_every_number_has_an_upper_bound():
+    """A typo such as 1e300 W or 10**30 accelerators is refused by range, not simulated: every
+    number and integer key of the node-class, environment and station schemas has a finite upper
+    bound (the bounds are generous: they catch typos, not designs)."""
+    from orbital_sim import config as cfg
+
+    schemas = {name: getattr(cfg, name) for name in dir(cfg) if name.endswith("_SCHEMA") and name not in (
+        "SIMULATION_SCHEMA", "OUTPUT_SCHEMA", "ENTRY_COMMON_SCHEMA")}
+    assert {"COMPUTE_SCHEMA", "POWER_SCHEMA", "BATTERY_SCHEMA", "SURFACE_SCHEMA", "DRAG_SCHEMA"} <= set(schemas)
+    unbounded = [f"{name}.{key}" for name, schema in schemas.items() if isinstance(schema, dict)
+                 for key, f in schema.items() if getattr(f, "kind", None) in ("number", "int")
+                 and (f.hi is None or not math.isfinite(f.hi))]
+    assert not unbounded, unbounded

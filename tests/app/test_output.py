@@ -357,3 +357,27 @@ def test_open_results_without_xarray(monkeypatch, result_file):
     monkeypatch.setitem(sys.modules, "xarray", None)
     with pytest.raises(ImportError, match="pip install xarray h5netcdf"):
         open_results(result_file[0])
+
+
+def test_restart_leaves_carry_units(tmp_path):
+    """Every dataset of the restart group has units (from the state's field names) and a
+    long_name, like every other variable of the file."""
+    from orbital_sim.output import restart_units
+
+    assert [restart_units(x) for x in ("r_eci_m", "v_eci_m_s", "battery_energy_j", "temperature_k",
+                                        "acc.energy_generated_j", "acc.sunlit_s", "status",
+                                        "acc.state_of_charge_min", "ground.visible_s")] == \
+        ["m", "m s-1", "J", "K", "J", "s", "1", "1", "s"]
+    path = tmp_path / "r.h5"
+    leaves = {"r_eci_m": (("node", "xyz"), np.zeros((len(NODES), 3))),
+              "acc.energy_generated_j": (("node",), np.ones(len(NODES))),
+              "status": (("node",), np.zeros(len(NODES), np.int32))}
+    with _writer(path) as w:
+        w.write_chunk(_times(0), _series(0, TIME_SERIES), restart=(leaves, {"chunks_done": 1}))
+        w.close(completed=False)
+    with h5py.File(path, "r") as f:
+        slots = [f["restart"][k] for k in ("slot0", "slot1")]
+        for slot in slots:
+            for name in leaves:
+                assert slot[name].attrs["units"] in (b"m", "m", b"J", "J", b"1", "1"), name
+                assert "restart state" in str(slot[name].attrs["long_name"])

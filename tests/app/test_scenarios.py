@@ -69,6 +69,14 @@ def _check_sentinel1(f):
     assert max(runs) / 60.0 == pytest.approx(19.0, abs=0.5)
 
 
+def _check_sweep(f):
+    # 8 altitudes x 8 LTANs = 64 variants of one node, in one run (README "Sweeps")
+    assert f["variant"].shape == (64,) and f["node"].shape == (64,)
+    np.testing.assert_array_equal(f["node_variant"][...], np.arange(64))
+    assert sorted(set(f["sweep_constellation_0_altitude_km"][...])) == [500.0 + 50.0 * k for k in range(8)]
+    assert len(set(f["sweep_constellation_0_ltan_h"][...])) == 8
+
+
 # file -> (overrides that shorten it, check on the written file). Few output variables: each
 # one adds to the compile time, which dominates these short runs.
 CASES = {
@@ -84,6 +92,8 @@ CASES = {
     "geo.toml": (["simulation.duration_s=28800", "output.variables=['sunlit_fraction']"], _check_geo),
     "sentinel1_check.toml": (["simulation.duration_s=12000", "output.variables=['sunlit_fraction']"],
                              _check_sentinel1),
+    "sweep_altitude_ltan.toml": (["simulation.duration_s=600", "output.variables=['sunlit_fraction']"],
+                                 _check_sweep),
 }
 
 
