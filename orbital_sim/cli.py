@@ -392,10 +392,15 @@ def cmd_size(args) -> int:
         return EXIT_USAGE
     from orbital_sim import sizing
 
+    from orbital_sim.config import ConfigError
+
     try:
         results = sizing.size(config, classes=args.node_class or None, start=args.start, **options)
     except sizing.SizingError as err:
         _print_err(f"orbital-sim: {err}")
+        return EXIT_USAGE
+    except ConfigError as err:  # e.g. classes whose thermal components differ
+        _print_err(f"orbital-sim: invalid configuration: {'; '.join(err.problems)}")
         return EXIT_USAGE
     if args.json:
         print(json.dumps({name: r.as_dict() for name, r in results.items()}, indent=2))
