@@ -62,7 +62,8 @@ import jax
 import jax.numpy as jnp
 
 from . import constants as c
-from .sun import julian_centuries_tt, precession_angles_rad
+from .pytree import pytree_dataclass
+from .sun import julian_centuries_tt, precession_angles_rad, rot_y, rot_z
 
 _TURN = 2.0 * jnp.pi
 #: IAU 2000 Earth rotation angle at J2000.0 UT1 [turns] and rate [turns per UT1 day]
@@ -74,13 +75,7 @@ ERA_RATE_TURNS_PER_DAY = 1.00273781191135448
 GMST_MINUS_ERA_ARCSEC = (0.014506, 4612.156534, 1.3915817, -0.00000044, -0.000029956, -0.0000000368)
 
 
-def _pytree_dataclass(cls):
-    cls = dataclasses.dataclass(frozen=True)(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    return jax.tree_util.register_dataclass(cls, data_fields=names, meta_fields=[])
-
-
-@_pytree_dataclass
+@pytree_dataclass
 class GroundParams:
     """The ground stations of a run (S stations) and the time scales they need; no node axis."""
 
@@ -92,7 +87,7 @@ class GroundParams:
     latency_bin_s: Any  #: [s] () width of one light-time histogram bin
 
 
-@_pytree_dataclass
+@pytree_dataclass
 class GroundState:
     """Running figures of one node towards each of the S stations (B histogram bins); add a
     leading node axis for the fleet. Only healthy, active steps count."""
@@ -140,28 +135,14 @@ def gmst_rad(jd_ut1_whole, jd_ut1_fraction, jd_tt_whole, jd_tt_fraction):
     return jnp.mod(angle, _TURN)
 
 
-def _rot_z(angle):
-    """Passive rotation R3(angle) (frame rotated by +angle about z)."""
-    ca, sa = jnp.cos(angle), jnp.sin(angle)
-    zero, one = jnp.zeros_like(angle), jnp.ones_like(angle)
-    return jnp.stack([jnp.stack([ca, sa, zero]), jnp.stack([-sa, ca, zero]), jnp.stack([zero, zero, one])])
-
-
-def _rot_y(angle):
-    """Passive rotation R2(angle)."""
-    ca, sa = jnp.cos(angle), jnp.sin(angle)
-    zero, one = jnp.zeros_like(angle), jnp.ones_like(angle)
-    return jnp.stack([jnp.stack([ca, zero, -sa]), jnp.stack([zero, one, zero]), jnp.stack([sa, zero, ca])])
-
-
 def itrs_to_eci_matrix(jd_ut1_whole, jd_ut1_fraction, jd_tt_whole, jd_tt_fraction):
     """(3, 3) rotation taking Earth-fixed (ITRS) vectors to ECI (J2000/GCRS axes):
     ``P^T R3(-GMST)``, with the IAU 1976 precession P from J2000 to the mean of date.
     Nutation, polar motion and UT1 - UTC neglected (module docstring: under ~1 km at the surface)."""
     theta_g = gmst_rad(jd_ut1_whole, jd_ut1_fraction, jd_tt_whole, jd_tt_fraction)
     zeta, z, theta = precession_angles_rad(julian_centuries_tt(jd_tt_whole, jd_tt_fraction))
-    precession = _rot_z(-z) @ _rot_y(theta) @ _rot_z(-zeta)  # J2000 -> mean of date
-    return precession.T @ _rot_z(-theta_g)
+    precession = rot_z(-z) @ rot_y(theta) @ rot_z(-zeta)  # J2000 -> mean of date
+    return precession.T @ rot_z(-theta_g)
 
 
 def geodetic_to_itrs(latitude_rad, longitude_rad, altitude_m):

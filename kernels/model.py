@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from . import constants as c
+from .pytree import pytree_dataclass
 from .ground import ground_node_step, stations_eci
 from .irradiance import surface_fluxes, surface_normals
 from .power import array_efficiency, power_step, throttle_factor
@@ -31,13 +32,6 @@ from .thermal import thermal_step
 STATUS_OK = 0
 STATUS_NON_FINITE = 1
 STATUS_BELOW_SURFACE = 2
-
-
-def pytree_dataclass(cls):
-    """Frozen dataclass registered as a JAX pytree (every field is data)."""
-    cls = dataclasses.dataclass(frozen=True)(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    return jax.tree_util.register_dataclass(cls, data_fields=names, meta_fields=[])
 
 
 @pytree_dataclass

@@ -142,13 +142,15 @@ def precession_angles_rad(t_cent):
     return zeta, z, theta
 
 
-def _rot_z(angle):
+def rot_z(angle):
+    """Passive rotation R3(angle) (frame rotated by +angle about z)."""
     ca, sa = jnp.cos(angle), jnp.sin(angle)
     zero, one = jnp.zeros_like(angle), jnp.ones_like(angle)
     return jnp.stack([jnp.stack([ca, sa, zero]), jnp.stack([-sa, ca, zero]), jnp.stack([zero, zero, one])])
 
 
-def _rot_y(angle):
+def rot_y(angle):
+    """Passive rotation R2(angle)."""
     ca, sa = jnp.cos(angle), jnp.sin(angle)
     zero, one = jnp.zeros_like(angle), jnp.ones_like(angle)
     return jnp.stack([jnp.stack([ca, zero, -sa]), jnp.stack([zero, one, zero]), jnp.stack([sa, zero, ca])])
@@ -171,6 +173,6 @@ def sun_position_eci(jd_tt_whole, jd_tt_fraction):
     )
     zeta, z, theta = precession_angles_rad(t)
     # r_date = Rz(-z) Ry(theta) Rz(-zeta) r_J2000  =>  r_J2000 = P^T r_date
-    precession = _rot_z(-z) @ _rot_y(theta) @ _rot_z(-zeta)
+    precession = rot_z(-z) @ rot_y(theta) @ rot_z(-zeta)
     u_j2000 = precession.T @ u_date
     return u_j2000 * (dist_au * c.AU_M)

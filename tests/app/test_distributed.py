@@ -25,6 +25,8 @@ import h5py
 import numpy as np
 import pytest
 
+from tests.app.filecheck import assert_identical, datasets
+
 from orbital_sim import cli, distributed
 from orbital_sim.output import ResultWriter, open_results
 from orbital_sim.runner import RunError, node_slice
@@ -60,23 +62,6 @@ def _env(cache: Path) -> dict:
     env.update(JAX_PLATFORMS="cpu", JAX_COMPILATION_CACHE_DIR=str(cache),
                JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0")
     return env
-
-
-def _datasets(path) -> dict[str, np.ndarray]:
-    with h5py.File(path, "r") as f:
-        return {name: f[name][...] for name in f if isinstance(f[name], h5py.Dataset)}
-
-
-def _assert_same_data(a_path, b_path) -> None:
-    """Every root dataset (variables, summaries, coordinates) equal byte for byte."""
-    a, b = _datasets(a_path), _datasets(b_path)
-    assert list(a) == list(b)
-    for name in a:
-        assert a[name].dtype == b[name].dtype and a[name].shape == b[name].shape, name
-        if a[name].dtype.kind in "fiu":
-            assert a[name].tobytes() == b[name].tobytes(), name
-        else:
-            assert a[name].tolist() == b[name].tolist(), name
 
 
 # -- 1. two processes through jax.distributed ---------------------------------------------------
@@ -136,7 +121,7 @@ def _assert_same_to_rounding(ref_path, path, rtol: float = 1e-14) -> None:
     scalar code of a transcendental function can round differently in the last bits
     (measured: 0 to 9 of the 720 beta_angle values, 9e-16 relative, depending on the kernels'
     version; every other variable byte-identical)."""
-    a, b = _datasets(ref_path), _datasets(path)
+    a, b = datasets(ref_path), datasets(path)
     assert list(a) == list(b)
     report = []
     for name in a:
@@ -252,7 +237,7 @@ def parts(tmp_path, rng):
 def test_stitch_equals_the_whole_file(parts):
     shuffled = [parts["parts"][i] for i in (2, 0, 1)]  # put back in node order by part_first_node
     distributed.stitch(parts["out"], shuffled)
-    _assert_same_data(parts["whole"], parts["out"])
+    assert_identical(parts["whole"], parts["out"])
     with h5py.File(parts["out"], "r") as f:
         for name in [*VARIABLES, "energy_generated", "temperature_max", "status"]:
             assert f[name].is_virtual, name
@@ -318,7 +303,7 @@ def test_stitch_refuses_sets_that_do_not_fit(parts, rng, tmp_path):
 def test_stitch_command(parts, capsys):
     assert cli.main(["stitch", str(parts["out"])]) == 0  # the parts found beside OUT
     assert "3 parts stitched" in capsys.readouterr().out
-    _assert_same_data(parts["whole"], parts["out"])
+    assert_identical(parts["whole"], parts["out"])
     assert cli.main(["stitch", str(parts["out"]), *map(str, parts["parts"])]) == 1  # exists
     assert "already exists" in capsys.readouterr().err
     assert cli.main(["stitch", str(parts["out"].with_name("none.h5"))]) == 2  # no parts

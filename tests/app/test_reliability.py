@@ -33,6 +33,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+
+from tests.app.filecheck import assert_identical, datasets
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -474,29 +476,11 @@ def scenario(tmp_path_factory):
     return {"cfg": cfg, "cache": cache, "ref": ref}
 
 
-def _datasets(path) -> dict[str, np.ndarray]:
-    with h5py.File(path, "r") as f:
-        return {name: f[name][...] for name in f if isinstance(f[name], h5py.Dataset)}
-
-
-def assert_identical(path_a, path_b) -> None:
-    """Every dataset of the root group (data variables, summaries, coordinates) equal byte for
-    byte (NaN patterns included)."""
-    a, b = _datasets(path_a), _datasets(path_b)
-    assert list(a) == list(b)
-    for name in a:
-        assert a[name].dtype == b[name].dtype and a[name].shape == b[name].shape, name
-        if a[name].dtype.kind in "fiu":
-            assert a[name].tobytes() == b[name].tobytes(), name
-        else:
-            assert a[name].tolist() == b[name].tolist(), name
-
-
 def assert_prefix_of(partial, ref, n_samples: int) -> None:
     """``partial`` holds exactly the first n_samples of ``ref`` in every time series."""
     from orbital_sim.output import TIME_SERIES
 
-    a, b = _datasets(partial), _datasets(ref)
+    a, b = datasets(partial), datasets(ref)
     assert a["time"].shape == (n_samples,)
     for name in ["time", *TIME_SERIES]:
         if name in b:

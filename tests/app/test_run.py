@@ -161,3 +161,25 @@ def test_every_physics_option_runs_end_to_end(tmp_path):
     ds = xr.open_dataset(tmp_path / "opt.h5", engine="h5netcdf")
     assert ds.attrs["shadow_model"] == "conical_oblate"
     assert float(ds.sunlit_fraction.min()) == 0.0 and np.isfinite(ds.temperature.values).all()
+
+
+def test_short_step_warning_names_the_node_and_the_steps_per_orbit():
+    """RK4 needs tens of steps per orbit: at 300 s for 550 km (19 per orbit) every node of a
+    year-long run decayed into the Earth; the run warns before it starts (60 s: no warning)."""
+    import math
+
+    from orbital_sim.kernels import constants as kc
+    from orbital_sim.runner import MIN_STEPS_PER_ORBIT, short_step_warning
+
+    a = kc.R_EARTH_EQ_M + 550e3
+    speed = math.sqrt(kc.GM_EARTH_M3_S2 / a)
+    period = 2 * math.pi * math.sqrt(a ** 3 / kc.GM_EARTH_M3_S2)  # 5,736 s
+    r = np.array([[a, 0.0, 0.0], [4.2e7, 0.0, 0.0], [a, 0.0, 0.0]])
+    v = np.array([[0.0, speed, 0.0], [0.0, 3074.7, 0.0], [0.0, 20e3, 0.0]])  # LEO, GEO, unbound
+    names = ["leo", "geo", "escape"]
+    assert short_step_warning(r, v, 60.0, names) is None
+    text = short_step_warning(r, v, 300.0, names)
+    assert text is not None and "node leo" in text and f"{period / 300:.0f} steps per orbit" in text
+    assert "1 of 3 nodes" in text and str(MIN_STEPS_PER_ORBIT) in text
+    assert short_step_warning(r, v, period / (MIN_STEPS_PER_ORBIT - 0.5), names) is not None
+    assert short_step_warning(r, v, period / (MIN_STEPS_PER_ORBIT + 0.5), names) is None
