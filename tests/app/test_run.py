@@ -164,8 +164,9 @@ def test_every_physics_option_runs_end_to_end(tmp_path):
 
 
 def test_short_step_warning_names_the_node_and_the_steps_per_orbit():
-    """RK4 needs tens of steps per orbit: at 300 s for 550 km (19 per orbit) every node of a
-    year-long run decayed into the Earth; the run warns before it starts (60 s: no warning)."""
+    """RK4 needs tens of steps per orbit: at 180 s for 550 km (32 per orbit) every node of the
+    year-long soak decayed into the Earth by day 95; the run warns before it starts (60 s, 96
+    per orbit: no warning)."""
     import math
 
     from orbital_sim.kernels import constants as kc
@@ -180,6 +181,7 @@ def test_short_step_warning_names_the_node_and_the_steps_per_orbit():
     assert short_step_warning(r, v, 60.0, names) is None
     text = short_step_warning(r, v, 300.0, names)
     assert text is not None and "node leo" in text and f"{period / 300:.0f} steps per orbit" in text
+    assert short_step_warning(r, v, 180.0, names) is not None
     assert "1 of 3 nodes" in text and str(MIN_STEPS_PER_ORBIT) in text
     assert short_step_warning(r, v, period / (MIN_STEPS_PER_ORBIT - 0.5), names) is not None
     assert short_step_warning(r, v, period / (MIN_STEPS_PER_ORBIT + 0.5), names) is None
