@@ -50,13 +50,20 @@ def main(argv=None) -> int:
            "--set", f"simulation.duration_s={args.days * 86400.0}", "--set", f"simulation.step_s={args.step}",
            "--set", f"simulation.output_every_s={args.output}"]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    samples = []
-    while proc.poll() is None:
-        samples.append((time.perf_counter() - t0, rss_bytes(proc.pid)))
-        time.sleep(args.every)
-    stdout, stderr = proc.communicate()
-    wall = time.perf_counter() - t0
+    # the child's output goes to files: a pipe nobody reads fills up (64 kB: one line per faulted
+    # node of a 10,240-node fleet) and blocks the child at its final report
+    import tempfile
+
+    with tempfile.TemporaryFile("w+") as out_f, tempfile.TemporaryFile("w+") as err_f:
+        proc = subprocess.Popen(cmd, stdout=out_f, stderr=err_f, text=True)
+        samples = []
+        while proc.poll() is None:
+            samples.append((time.perf_counter() - t0, rss_bytes(proc.pid)))
+            time.sleep(args.every)
+        wall = time.perf_counter() - t0
+        out_f.seek(0)
+        err_f.seek(0)
+        stdout, stderr = out_f.read(), err_f.read()
     import resource
 
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
