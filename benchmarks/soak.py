@@ -41,6 +41,7 @@ def main(argv=None) -> int:
     ap.add_argument("--days", type=float, default=365.0)
     ap.add_argument("--step", type=float, default=180.0)
     ap.add_argument("--output", type=float, default=3600.0)
+    ap.add_argument("--propagator", default="cowell", choices=("cowell", "j2_secular"))
     ap.add_argument("-o", "--out", default="soak.h5")
     ap.add_argument("--every", type=float, default=5.0, help="RSS sampling interval [s]")
     args = ap.parse_args(argv)
@@ -48,7 +49,7 @@ def main(argv=None) -> int:
     cmd = [sys.executable, "-m", "orbital_sim.cli", "run", "-o", str(out), "--overwrite", "-q",
            "--set", "constellation.0.nodes_per_plane=640", "--set", "constellation.1.total=7680",
            "--set", f"simulation.duration_s={args.days * 86400.0}", "--set", f"simulation.step_s={args.step}",
-           "--set", f"simulation.output_every_s={args.output}"]
+           "--set", f"simulation.output_every_s={args.output}", "--set", f'simulation.propagator="{args.propagator}"']
     t0 = time.perf_counter()
     # the child's output goes to files: a pipe nobody reads fills up (64 kB: one line per faulted
     # node of a 10,240-node fleet) and blocks the child at its final report
@@ -75,7 +76,7 @@ def main(argv=None) -> int:
     steps = int(round(args.days * 86400.0 / args.step))
     print(json.dumps({
         "benchmark": "soak_end_to_end", "returncode": proc.returncode, "nodes": 10240, "days": args.days,
-        "step_s": args.step, "output_every_s": args.output, "steps": steps, "node_steps": 10240 * steps,
+        "step_s": args.step, "output_every_s": args.output, "propagator": args.propagator, "steps": steps, "node_steps": 10240 * steps,
         "wall_s": wall, "node_steps_per_s": 10240 * steps / wall, "peak_rss_bytes": peak,
         "rss_10pct_bytes": at(0.1), "rss_50pct_bytes": at(0.5), "rss_end_bytes": at(1.0),
         "rss_samples": len(rss), "file_bytes": out.stat().st_size if out.exists() else None,
