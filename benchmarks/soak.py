@@ -3,17 +3,17 @@ to 10,240 nodes through the command line, sample the process's resident memory e
 seconds, and print one JSON line: wall time, peak RSS, RSS at 10 %, 50 % and 100 % of the run,
 node-steps, file size.
 
-    python benchmarks/soak.py --days 365 --step 180 --output 3600 -o /tmp/soak.h5     # issue 6 soak
+    python benchmarks/soak.py --days 365 --step 180 --output 3600 --propagator j2_secular -o /tmp/soak.h5  # issue 6 soak
     python benchmarks/soak.py --days 30 --step 30 --output 600 -o /tmp/e2e.h5     # issue 4 item 6
 
 The scaled fleet: the default's 4 dawn-dusk planes with 640 nodes each (2,560) and its 53 deg
 Walker shell with 7,680 nodes (24 planes of 320), all of the default node class.
 
-The year-long soak used a 180 s step (32 RK4 steps per 550 km orbit) to fit in half an hour on 2
-cores. It tests the machinery (memory, chunking, the file, fault handling), not the physics:
-RK4 loses orbital energy as the step to the fourth power, and at 180 s every node reached the
-Earth (flagged ``below_surface``) between day 74 and day 95; at 300 s within 65 days. A soak
-whose nodes stay healthy for a year needs about 90 s or less (about an hour on 2 cores).
+The year-long soak uses a 180 s step to fit in under an hour on 2 cores, with the j2_secular
+propagator: RK4 (the default ``cowell``) loses orbital energy as the step to the fourth power,
+and at 180 s (32 steps per 550 km orbit) every node reached the Earth (flagged
+``below_surface``) between day 74 and day 95; at 300 s within 65 days. A year of RK4 with
+healthy nodes needs about 90 s or less (about an hour on 2 cores). Figures: benchmarks/README.md.
 """
 
 import argparse

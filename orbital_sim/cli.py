@@ -93,11 +93,23 @@ def cmd_run(args) -> int:
     if not args.quiet:
         written = read_summary(out)
         print(format_summary_table(written, list(written["component"]), list(written["node_class"])))
-    for name, t_s, code in result.faults:
-        print(f"fault: node {name} at t = {t_s:.0f} s (status {code})")
+    _print_faults(result.faults)
     print(f"wrote {out}: {result.nodes} nodes x {result.steps} steps in {result.wall_s:.1f} s wall "
           f"(compile + first chunk {result.compile_s:.1f} s), {result.node_steps_per_s:.3g} node-steps/s")
     return EXIT_OK
+
+
+#: at most this many faulted nodes are listed one per line after a run (the file's ``status``
+#: variable marks every faulted node, and its samples are NaN from the fault on)
+FAULT_LINES_MAX = 20
+
+
+def _print_faults(faults) -> None:
+    for name, t_s, code in faults[:FAULT_LINES_MAX]:
+        print(f"fault: node {name} at t = {t_s:.0f} s (status {code})")
+    if len(faults) > FAULT_LINES_MAX:
+        print(f"fault: {len(faults) - FAULT_LINES_MAX} more nodes faulted ({len(faults)} in all); "
+              "the file's status variable marks every one")
 
 
 #: environment variables that stand in for the multi-process options of `run`
@@ -208,8 +220,7 @@ def _run_part(args, config, out: Path, index: int, count: int, coordinator: str)
         _print_err(f"orbital-sim: {who}: cannot write {part}: {err.strerror or err}")
         code = EXIT_FAILURE
     if result is not None:
-        for name, t_s, status in result.faults:
-            print(f"fault: node {name} at t = {t_s:.0f} s (status {status})")
+        _print_faults(result.faults)
         print(f"wrote {part}: {result.nodes} nodes x {result.steps} steps in {result.wall_s:.1f} s wall "
               f"(compile + first chunk {result.compile_s:.1f} s), {result.node_steps_per_s:.3g} node-steps/s")
     finished = distributed.all_agree(code == EXIT_OK)  # also the barrier before stitching

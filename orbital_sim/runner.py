@@ -329,6 +329,10 @@ def _ground_leaves(gstate, n_nodes: int) -> dict:
             for name, leaf in state_leaves(gstate)}
 
 
+#: progress messages name at most this many faulted nodes (a fleet that falls out of the sky
+#: would otherwise print one line per node)
+FAULT_MESSAGES_MAX = 20
+
 #: fewest RK4 steps per orbit without a warning. RK4 loses orbital energy at a rate that grows
 #: as the step to the fourth power: in the 10,240-node soak at 550-650 km, a 180 s step (32 per
 #: orbit) brought every node into the Earth (below_surface) between day 74 and day 95, and a
@@ -656,8 +660,9 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
             for i in np.nonzero(known_status)[0]:  # carried over from before a resume
                 t_fault = float(np.asarray(state.fault_time_s)[i])
                 faults.append((fleet.names[i], t_fault, int(known_status[i])))
-                bar.message(f"node {fleet.names[i]} stopped at t = {t_fault:.0f} s: "
-                            f"{output.STATUS_FLAGS.get(int(known_status[i]), 'fault')} (before the resume)")
+                if len(faults) <= FAULT_MESSAGES_MAX:
+                    bar.message(f"node {fleet.names[i]} stopped at t = {t_fault:.0f} s: "
+                                f"{output.STATUS_FLAGS.get(int(known_status[i]), 'fault')} (before the resume)")
             pause_after = _test_pause_after()
             compile_s = float("nan")
 
@@ -703,8 +708,12 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                     for i in np.nonzero((status != 0) & (known_status == 0))[0]:
                         t_fault = float(np.asarray(state.fault_time_s)[i])
                         faults.append((fleet.names[i], t_fault, int(status[i])))
-                        bar.message(f"node {fleet.names[i]} stopped at t = {t_fault:.0f} s: "
-                                    f"{output.STATUS_FLAGS.get(int(status[i]), 'fault')}")
+                        if len(faults) <= FAULT_MESSAGES_MAX:
+                            bar.message(f"node {fleet.names[i]} stopped at t = {t_fault:.0f} s: "
+                                        f"{output.STATUS_FLAGS.get(int(status[i]), 'fault')}")
+                        elif len(faults) == FAULT_MESSAGES_MAX + 1:
+                            bar.message(f"more nodes stopped; further faults are not listed here "
+                                        f"(the file's status variable marks every faulted node)")
                     known_status = status
                     done_steps = min((k + 1) * outputs_per_chunk * steps_per_output, total_steps)
                     bar.update(done_steps, note=f"chunk {k + 1}/{n_chunks}")

@@ -826,6 +826,19 @@ def test_faulted_nodes_named_marked_and_others_unaffected(scenario, faulty):
     assert R_EARTH_EQ_M < np.linalg.norm(position[before, FALL_NODE][-1]) < R_EARTH_EQ_M + 200e3
 
 
+def test_a_fleet_of_faults_is_listed_in_a_few_lines(capsys):
+    """A fleet falling out of the sky (the 10,240-node soak at a 180 s step) printed one line per
+    node; the report now names the first FAULT_LINES_MAX and counts the rest."""
+    faults = [(f"n{i:05d}", 6.4e6 + i, 2) for i in range(10240)]
+    cli._print_faults(faults)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == cli.FAULT_LINES_MAX + 1
+    assert lines[0] == "fault: node n00000 at t = 6400000 s (status 2)"
+    assert lines[-1].startswith(f"fault: {10240 - cli.FAULT_LINES_MAX} more nodes faulted (10240 in all)")
+    cli._print_faults(faults[:3])
+    assert len(capsys.readouterr().out.splitlines()) == 3
+
+
 def _dims(ds) -> tuple[str, ...]:
     return tuple(d[0].name.lstrip("/") if len(d) else "" for d in ds.dims)
 
