@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from . import fastmath
+
 POINTING_CODES = {
     "sun": 0,
     "nadir": 1,
@@ -95,10 +97,34 @@ def view_factor_plate_sphere(h_ratio, cos_tilt):
     inner_safe = jnp.where(inner > 0, inner, 1.0)
     f_partial = (
         0.5
-        - jnp.arcsin(asin_arg) / jnp.pi
-        + (c * jnp.arccos(acos_arg) - root * jnp.where(inner > 0, jnp.sqrt(inner_safe), 0.0)) / (jnp.pi * h2)
+        - fastmath.asin(asin_arg) / jnp.pi
+        + (c * fastmath.acos(acos_arg) - root * jnp.where(inner > 0, jnp.sqrt(inner_safe), 0.0)) / (jnp.pi * h2)
     )
     return jnp.where(full, cos_tilt / h2, jnp.where(none, 0.0, jnp.clip(f_partial, 0.0, 1.0)))
+
+
+def view_factors_two_faces(h_ratio, cos_tilt):
+    """``(front, back)``: :func:`view_factor_plate_sphere` of a plate's two faces (normals n
+    and -n), sharing the square roots and inverse trigonometric functions: the partial-view
+    band is the same for both faces, the arcsine's argument is the same, and
+    acos(-x) = pi - acos(x)."""
+    h2 = h_ratio * h_ratio
+    root = jnp.sqrt(h2 - 1.0)
+    cos_full = 1.0 / h_ratio
+    front_full = cos_tilt >= cos_full  # the back face sees nothing, and the reverse
+    back_full = cos_tilt <= -cos_full
+    partial = ~(front_full | back_full)
+    c = jnp.where(partial, cos_tilt, 0.0)
+    s = jnp.sqrt(1.0 - c * c)
+    asin_term = 0.5 - fastmath.asin(jnp.clip(root / (h_ratio * s), -1.0, 1.0)) / jnp.pi
+    acos_front = fastmath.acos(jnp.clip(-root * c / s, -1.0, 1.0))
+    inner = jnp.clip(1.0 - h2 * c * c, 0.0, None)
+    root_term = root * jnp.where(inner > 0, jnp.sqrt(jnp.where(inner > 0, inner, 1.0)), 0.0)
+    f_front = asin_term + (c * acos_front - root_term) / (jnp.pi * h2)
+    f_back = asin_term + (-c * (jnp.pi - acos_front) - root_term) / (jnp.pi * h2)
+    front = jnp.where(front_full, cos_tilt / h2, jnp.where(back_full, 0.0, jnp.clip(f_front, 0.0, 1.0)))
+    back = jnp.where(back_full, -cos_tilt / h2, jnp.where(front_full, 0.0, jnp.clip(f_back, 0.0, 1.0)))
+    return front, back
 
 
 class SubsatelliteAlbedo:
@@ -183,3 +209,21 @@ def surface_fluxes(normals, r_eci_m, s_hat, sun_distance_m, sunlit_fraction, env
     albedo = albedo_model(normals, r_eci_m, s_hat, solar_w_m2, view, env)
     earth_ir = env.earth_ir_w_m2 * view
     return direct, albedo, earth_ir
+
+
+def surface_fluxes_two_faces(normals, r_eci_m, s_hat, sun_distance_m, sunlit_fraction, env, albedo_model=None):
+    """:func:`surface_fluxes` of the front faces (normals n) and the back faces (-n) at once,
+    ``((direct, albedo, earth_ir), (direct_back, albedo_back, earth_ir_back))``; the view
+    factors share their work (:func:`view_factors_two_faces`)."""
+    albedo_model = SubsatelliteAlbedo() if albedo_model is None else albedo_model
+    r = jnp.sqrt(jnp.sum(r_eci_m * r_eci_m))
+    r_hat = r_eci_m / r
+    solar_w_m2 = env.solar_constant_w_m2 * (env.au_m / sun_distance_m) ** 2
+    cos_sun = normals @ s_hat
+    direct = solar_w_m2 * sunlit_fraction * jnp.maximum(cos_sun, 0.0)
+    direct_back = solar_w_m2 * sunlit_fraction * jnp.maximum(-cos_sun, 0.0)
+    view, view_back = view_factors_two_faces(r / env.r_eq_m.astype(r.dtype), normals @ (-r_hat))
+    albedo = albedo_model(normals, r_eci_m, s_hat, solar_w_m2, view, env)
+    albedo_back = albedo_model(-normals, r_eci_m, s_hat, solar_w_m2, view_back, env)
+    return ((direct, albedo, env.earth_ir_w_m2 * view),
+            (direct_back, albedo_back, env.earth_ir_w_m2 * view_back))

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 from . import constants as c
 from .pytree import pytree_dataclass
 from .ground import ground_node_step, stations_eci
-from .irradiance import surface_fluxes, surface_normals
+from .irradiance import surface_fluxes_two_faces, surface_normals
 from .power import array_efficiency, power_step, throttle_factor
 from .shadow import beta_angle
 from .sun import sun_position_eci
@@ -186,8 +186,8 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
 
     with jax.named_scope("irradiance"):
         normals = surface_normals(params.surf_pointing, params.surf_rsw, r, v, s_hat)
-        direct_f, albedo_f, ir_f = surface_fluxes(normals, r, s_hat, sun_distance_m, sunlit, env, albedo_model)
-        direct_b, albedo_b, ir_b = surface_fluxes(-normals, r, s_hat, sun_distance_m, sunlit, env, albedo_model)
+        (direct_f, albedo_f, ir_f), (direct_b, albedo_b, ir_b) = surface_fluxes_two_faces(
+            normals, r, s_hat, sun_distance_m, sunlit, env, albedo_model)
         area = params.surf_area_m2
         absorbed_surf_w = area * (
             params.surf_absorptance * (direct_f + albedo_f)

@@ -13,13 +13,17 @@ which maps both disks to exact circles (measured error against quadrature over t
 see tests/kernels/test_shadow.py).
 The Earth is a sphere of configurable radius (no oblateness, no atmosphere).
 
-Gradients are finite everywhere: every sqrt/arccos sees a masked, in-domain argument
+Gradients are finite everywhere: every sqrt and division sees a masked, in-domain argument
 (double-where), so shadow edges do not produce NaN.
 """
 
 from __future__ import annotations
 
+import math
+
 import jax.numpy as jnp
+
+from . import fastmath
 
 
 def _safe_sqrt(x):
@@ -27,18 +31,26 @@ def _safe_sqrt(x):
     return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, 1.0)), 0.0)
 
 
-def _segment_shape(phi):
+def _segment_shape(phi, sin_cos):
     """phi - sin(phi) cos(phi): twice the area of a circular segment of half-angle phi on a
-    unit circle. A series below 0.1 rad avoids cancellation (truncation < 1e-14 relative)."""
+    unit circle (``sin_cos`` = sin(phi) cos(phi), from the triangle's sides, no trigonometry).
+    A series below 0.1 rad avoids cancellation (truncation < 1e-14 relative)."""
     p2 = phi * phi
     series = phi * p2 * (2.0 / 3.0 - p2 * (2.0 / 15.0 - p2 * (4.0 / 315.0 - p2 * (2.0 / 2835.0))))
-    return jnp.where(phi < 0.1, series, phi - 0.5 * jnp.sin(2.0 * phi))
+    return jnp.where(phi < 0.1, series, phi - sin_cos)
 
 
-def _angle_between(a, b):
-    """Angle [rad] between vectors a and b, atan2 form (accurate at 0 and pi)."""
-    cross = jnp.cross(a, b)
-    return jnp.arctan2(_safe_sqrt(jnp.sum(cross * cross)), jnp.dot(a, b))
+def _tan_half_asin(q):
+    """tan(asin(q) / 2) = q / (1 + sqrt(1 - q^2)) for q in [0, 1]."""
+    return q / (1.0 + jnp.sqrt((1.0 - q) * (1.0 + q)))
+
+
+#: tan(theta / 2) is capped here (theta within 2e-12 rad of pi: the Sun straight behind the
+#: satellite as seen from the Earth's centre, far from any shadow)
+_TAN_HALF_MAX = 1e12
+#: 2 tan(0.4995 pi): the far edge of the Earth disk in the projection is capped here (it only
+#: matters for the disk's radius when the Earth covers nearly half the sky)
+_FAR_MAX = 2.0 * math.tan(0.4995 * math.pi)
 
 
 def sunlit_fraction_conical(r_sat_eci_m, r_sun_eci_m, earth_radius_m, sun_radius_m):
@@ -49,16 +61,39 @@ def sunlit_fraction_conical(r_sat_eci_m, r_sun_eci_m, earth_radius_m, sun_radius
     to_sun = r_sun_eci_m - r_sat_eci_m
     d_sun = jnp.sqrt(jnp.sum(to_sun * to_sun))
     d_earth = jnp.sqrt(jnp.sum(r_sat_eci_m * r_sat_eci_m))
-    theta_s = jnp.arcsin(jnp.clip(sun_radius_m / d_sun, 0.0, 1.0))
-    theta_e = jnp.arcsin(jnp.clip(earth_radius_m / d_earth, 0.0, 1.0))
-    theta = _angle_between(-r_sat_eci_m, to_sun)
 
     # Stereographic projection centred on the Sun maps both disks (small circles on the sky)
     # to exact plane circles; the flat circle-overlap formula is then exact up to the
-    # projection's area distortion inside the solar disk (below 1.2e-5 relative).
-    sun_r = 2.0 * jnp.tan(0.5 * theta_s)
-    near = 2.0 * jnp.tan(0.5 * (theta - theta_e))
-    far = 2.0 * jnp.tan(0.5 * jnp.minimum(theta + theta_e, 0.999 * jnp.pi))
+    # projection's area distortion inside the solar disk (below 1.2e-5 relative). A circle of
+    # angular radius a about the centre maps to radius 2 tan(a / 2). Everything below works with
+    # tangents of half-angles from the geometry's sines and cosines: no trigonometric calls
+    # (XLA evaluates those one element at a time on the CPU; kernels/fastmath.py).
+    # Apparent radii: sin(theta_s) = R_sun / d_sun, sin(theta_e) = R_earth / d_earth.
+    tan_half_s = _tan_half_asin(jnp.clip(sun_radius_m / d_sun, 0.0, 1.0))
+    tan_half_e = _tan_half_asin(jnp.clip(earth_radius_m / d_earth, 0.0, 1.0))
+    # theta: angle between the Earth's centre and the Sun's centre seen from the satellite;
+    # tan(theta / 2) = sin / (1 + cos) for cos >= 0 and (1 - cos) / sin below (no cancellation)
+    u = -r_sat_eci_m / d_earth
+    w = to_sun / d_sun
+    cos_t = jnp.dot(u, w)
+    cross = jnp.cross(u, w)
+    sin_t = _safe_sqrt(jnp.sum(cross * cross))
+    front = cos_t >= 0.0
+    tan_half = jnp.where(
+        front,
+        sin_t / jnp.where(front, 1.0 + cos_t, 1.0),
+        jnp.where(sin_t > 0, (1.0 - cos_t) / jnp.where(sin_t > 0, sin_t, 1.0), _TAN_HALF_MAX),
+    )
+    tan_half = jnp.minimum(tan_half, _TAN_HALF_MAX)
+
+    sun_r = 2.0 * tan_half_s
+    # near = 2 tan((theta - theta_e) / 2), far = 2 tan((theta + theta_e) / 2) by the tangent
+    # sum and difference formulas; far is capped at 2 tan(0.4995 pi)
+    near = 2.0 * (tan_half - tan_half_e) / (1.0 + tan_half * tan_half_e)
+    far_num = 2.0 * (tan_half + tan_half_e)
+    far_den = 1.0 - tan_half * tan_half_e
+    far_ok = far_den * _FAR_MAX > far_num
+    far = jnp.where(far_ok, far_num / jnp.where(far_ok, far_den, 1.0), _FAR_MAX)
     earth_r = 0.5 * (far - near)
     sep = 0.5 * (far + near)
 
@@ -78,9 +113,16 @@ def sunlit_fraction_conical(r_sat_eci_m, r_sun_eci_m, earth_radius_m, sun_radius
     sep_p = 0.5 * (far_p + near_p)
     x = (near_p * far_p + sun_r * sun_r) / (2.0 * sep_p)
     y = _safe_sqrt((sun_r - x) * (sun_r + x))
-    phi_sun = jnp.arctan2(y, x)
-    phi_earth = jnp.arctan2(y, sep_p - x)
-    overlap = sun_r * sun_r * _segment_shape(phi_sun) + (0.5 * (far_p - near_p)) ** 2 * _segment_shape(phi_earth)
+    x_e = sep_p - x
+    phi_sun = fastmath.atan2(y, x)
+    phi_earth = fastmath.atan2(y, x_e)
+
+    def sin_cos(a, b):  # sin(phi) cos(phi) of the right triangle with legs b (opposite) and a
+        h2 = a * a + b * b
+        return a * b / jnp.where(h2 > 0, h2, 1.0)
+
+    overlap = (sun_r * sun_r * _segment_shape(phi_sun, sin_cos(x, y))
+               + (0.5 * (far_p - near_p)) ** 2 * _segment_shape(phi_earth, sin_cos(x_e, y)))
     partial_fraction = 1.0 - overlap / (jnp.pi * sun_r * sun_r)
 
     annular_fraction = 1.0 - (earth_r * earth_r) / (sun_r * sun_r)
@@ -114,7 +156,7 @@ def beta_angle(r_eci_m, v_eci_m_s, r_sun_eci_m):
     s_hat = r_sun_eci_m / jnp.sqrt(jnp.sum(r_sun_eci_m * r_sun_eci_m))
     along = jnp.dot(h_hat, s_hat)
     cross = jnp.cross(h_hat, s_hat)
-    return jnp.arctan2(along, _safe_sqrt(jnp.sum(cross * cross)))
+    return fastmath.atan2(along, _safe_sqrt(jnp.sum(cross * cross)))
 
 
 #: WGS-84 flattening of the Earth ellipsoid

@@ -151,7 +151,7 @@ def _workload(name: str, config, params, state, env, steps: int, devices):
     from orbital_sim.fleet import propagator_for
     from orbital_sim.kernels import constants as kc
     from orbital_sim.kernels import model
-    from orbital_sim.kernels.irradiance import ALBEDO_MODELS, surface_fluxes, surface_normals
+    from orbital_sim.kernels.irradiance import ALBEDO_MODELS, surface_fluxes_two_faces, surface_normals
     from orbital_sim.kernels.power import power_step
     from orbital_sim.kernels.shadow import SHADOW_MODELS
     from orbital_sim.kernels.sun import sun_position_eci
@@ -202,8 +202,7 @@ def _workload(name: str, config, params, state, env, steps: int, devices):
 
                 def one(pp, x, v):
                     n = surface_normals(pp.surf_pointing, pp.surf_rsw, x, v, s_hat)
-                    d, a, i = surface_fluxes(n, x, s_hat, kc.AU_M, 1.0, env, albedo)
-                    db, ab, ib = surface_fluxes(-n, x, s_hat, kc.AU_M, 1.0, env, albedo)
+                    (d, a, i), (db, ab, ib) = surface_fluxes_two_faces(n, x, s_hat, kc.AU_M, 1.0, env, albedo)
                     return jnp.sum(d + a + i + db + ab + ib)
                 return r, total + jax.vmap(one)(p, r, state.v_eci_m_s.astype(work))
             run, carry = scan(body, (state.r_eci_m.astype(work), jnp.zeros(state.r_eci_m.shape[0], work)))

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from orbital_sim.kernels import constants as c
-from orbital_sim.kernels.irradiance import POINTING_CODES, surface_fluxes, surface_normals, view_factor_plate_sphere
+from orbital_sim.kernels.irradiance import (
+    ALBEDO_MODELS,
+    POINTING_CODES,
+    surface_fluxes,
+    surface_fluxes_two_faces,
+    surface_normals,
+    view_factor_plate_sphere,
+    view_factors_two_faces,
+)
 from orbital_sim.kernels.model import make_env
 from tests.reference import viewfactor_ref
 
@@ -24,6 +32,37 @@ def test_view_factor_matches_quadrature_at_every_tilt(h_ratio):
     got = np.asarray(view_factor_plate_sphere(h_ratio, jnp.cos(jnp.asarray(tilts))))
     ref = np.array([viewfactor_ref.view_factor_plate_sphere_quadrature(h_ratio, t) for t in tilts])
     np.testing.assert_allclose(got, ref, atol=VIEW_FACTOR_TOL)
+
+
+@pytest.mark.parametrize("h_ratio", [1.03, 1.0627, 1.2, 2.0, 6.61])
+def test_two_face_view_factors_match_quadrature_and_the_one_face_form(h_ratio):
+    """The step computes both faces at once (shared square roots and inverse trigonometry):
+    against the quadrature for each face, and against two one-face calls to rounding."""
+    tilts = np.linspace(0, math.pi, 37)
+    front, back = (np.asarray(x) for x in view_factors_two_faces(h_ratio, jnp.cos(jnp.asarray(tilts))))
+    ref_front = np.array([viewfactor_ref.view_factor_plate_sphere_quadrature(h_ratio, t) for t in tilts])
+    ref_back = np.array([viewfactor_ref.view_factor_plate_sphere_quadrature(h_ratio, math.pi - t) for t in tilts])
+    np.testing.assert_allclose(front, ref_front, atol=VIEW_FACTOR_TOL)
+    np.testing.assert_allclose(back, ref_back, atol=VIEW_FACTOR_TOL)
+    cos_t = jnp.cos(jnp.asarray(np.linspace(0, math.pi, 2001)))
+    got = view_factors_two_faces(h_ratio, cos_t)
+    np.testing.assert_allclose(got[0], view_factor_plate_sphere(h_ratio, cos_t), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(got[1], view_factor_plate_sphere(h_ratio, -cos_t), rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("albedo_model", sorted(ALBEDO_MODELS))
+def test_two_face_fluxes_equal_two_one_face_calls(albedo_model):
+    r, _, s_hat = _frame()
+    env = make_env(shadow_radius_m=c.R_EARTH_EQ_M, solar_constant_w_m2=1361.0, albedo=0.3, earth_ir_w_m2=237.0,
+                   epoch_jd_tt_whole=2451545.0, epoch_jd_tt_fraction=0.0)
+    rng = np.random.default_rng(5)
+    normals = rng.normal(size=(16, 3))
+    normals = jnp.asarray(normals / np.linalg.norm(normals, axis=1, keepdims=True))
+    model = ALBEDO_MODELS[albedo_model]()
+    args = (jnp.asarray(r), jnp.asarray(s_hat), jnp.asarray(1.01 * c.AU_M), 0.7, env, model)
+    front, back = surface_fluxes_two_faces(normals, *args)
+    for got, ref in zip(front + back, surface_fluxes(normals, *args) + surface_fluxes(-normals, *args)):
+        np.testing.assert_allclose(got, ref, rtol=1e-14, atol=1e-12)  # W/m^2
 
 
 def test_view_factor_gradient_finite_and_continuous():

@@ -39,6 +39,23 @@ def test_conical_matches_quadrature(radius_m):
     assert np.any((ref > 0.01) & (ref < 0.99)), "the sample must cross the penumbra"
 
 
+@pytest.mark.parametrize("radius_m", [R + 3e3, R + 550e3, 42164e3, 1.6e9])
+def test_conical_matches_quadrature_in_every_direction(radius_m):
+    """Positions all round the Earth, off the ecliptic, the subsolar and antisolar points exactly
+    (theta = pi and 0: the half-angle tangent's two forms and its cap), from 3 km above the
+    surface (the Earth disk spans 177 deg: the far-edge cap) out to beyond the umbra's tip
+    (1.6e9 m: an annular eclipse when centred)."""
+    rng = np.random.default_rng(11)
+    dirs = rng.normal(size=(300, 3))
+    dirs = np.concatenate([dirs / np.linalg.norm(dirs, axis=1, keepdims=True), [[1.0, 0, 0], [-1.0, 0, 0]]])
+    pos = radius_m * dirs
+    got = np.asarray(jax.vmap(lambda r: sunlit_fraction_conical(r, jnp.asarray(SUN), R, c.R_SUN_M))(jnp.asarray(pos)))
+    ref = shadow_ref.sunlit_fraction_quadrature(pos, SUN)
+    assert np.all(np.isfinite(got)) and np.all((got >= 0) & (got <= 1))
+    np.testing.assert_allclose(got, ref, atol=FRACTION_TOL)
+    assert got[-2] == 1.0 and (got[-1] == 0.0 if radius_m < 1e9 else 0.0 < got[-1] < 1.0)
+
+
 def test_gradient_finite_everywhere_across_the_penumbra():
     radius = R + 550e3
     edge = math.pi - math.asin(R / radius)
