@@ -663,6 +663,9 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 if len(faults) <= FAULT_MESSAGES_MAX:
                     bar.message(f"node {fleet.names[i]} stopped at t = {t_fault:.0f} s: "
                                 f"{output.STATUS_FLAGS.get(int(known_status[i]), 'fault')} (before the resume)")
+                elif len(faults) == FAULT_MESSAGES_MAX + 1:
+                    bar.message("more nodes stopped before the resume; they are not listed here "
+                                "(the file's status variable marks every faulted node)")
             pause_after = _test_pause_after()
             compile_s = float("nan")
 
@@ -712,8 +715,8 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                             bar.message(f"node {fleet.names[i]} stopped at t = {t_fault:.0f} s: "
                                         f"{output.STATUS_FLAGS.get(int(status[i]), 'fault')}")
                         elif len(faults) == FAULT_MESSAGES_MAX + 1:
-                            bar.message(f"more nodes stopped; further faults are not listed here "
-                                        f"(the file's status variable marks every faulted node)")
+                            bar.message("more nodes stopped; further faults are not listed here "
+                                        "(the file's status variable marks every faulted node)")
                     known_status = status
                     done_steps = min((k + 1) * outputs_per_chunk * steps_per_output, total_steps)
                     bar.update(done_steps, note=f"chunk {k + 1}/{n_chunks}")

@@ -826,6 +826,21 @@ def test_faulted_nodes_named_marked_and_others_unaffected(scenario, faulty):
     assert R_EARTH_EQ_M < np.linalg.norm(position[before, FALL_NODE][-1]) < R_EARTH_EQ_M + 200e3
 
 
+def test_progress_names_at_most_the_first_faults(scenario, tmp_path):
+    """With the progress limit at 1, the run names the first faulted node as it happens and then
+    says once that more stopped; the final report still lists both (the same faulty run)."""
+    script = FAULT_SCRIPT.replace("fleet.build_fleet = build_fleet",
+                                  "fleet.build_fleet = build_fleet\nimport orbital_sim.runner\n"
+                                  "orbital_sim.runner.FAULT_MESSAGES_MAX = 1")
+    proc = subprocess.run([sys.executable, "-c", script, "run", str(scenario["cfg"]), "-o", str(tmp_path / "f.h5")],
+                          env=_env(scenario["cache"]), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    named = [line for line in proc.stderr.splitlines() if " stopped at t = " in line]
+    assert len(named) == 1 and named[0].endswith("non_finite_state"), proc.stderr
+    assert proc.stderr.count("more nodes stopped; further faults are not listed here") == 1
+    assert len([line for line in proc.stdout.splitlines() if line.startswith("fault: node ")]) == 2
+
+
 def test_a_fleet_of_faults_is_listed_in_a_few_lines(capsys):
     """A fleet falling out of the sky (the 10,240-node soak at a 180 s step) printed one line per
     node; the report now names the first FAULT_LINES_MAX and counts the rest."""
