@@ -39,7 +39,7 @@ _PI_LO = 1.224646799147353177226e-16
 
 
 def _atan_unit(t):
-    """atan(t) for t in [0, 1] (returned as a (high, low) pair of the result's pieces summed)."""
+    """atan(t) for t in [0, 1]; above 0.66, pi/4 + atan((t - 1) / (t + 1)) with pi/4 in two parts."""
     upper = t > 0.66
     t_red = jnp.where(upper, (t - 1.0) / (t + 1.0), t)  # in [-0.205, 0.66]
     z = t_red * t_red
