@@ -190,6 +190,17 @@ class CapQuadratureAlbedo:
 ALBEDO_MODELS = {"subsatellite": SubsatelliteAlbedo, "cap": CapQuadratureAlbedo}
 
 
+def _face_geometry(normals, r_eci_m, s_hat, sun_distance_m, env, albedo_model):
+    """What both flux functions need: the albedo model (default: sub-satellite cosine), the
+    node's distance in Earth radii, the solar irradiance at its distance [W/m^2], and each
+    front face's cosines to the Sun and to the Earth's centre, each (n_surfaces,)."""
+    albedo_model = SubsatelliteAlbedo() if albedo_model is None else albedo_model
+    r = jnp.sqrt(jnp.sum(r_eci_m * r_eci_m))
+    r_hat = r_eci_m / r
+    solar_w_m2 = env.solar_constant_w_m2 * (env.au_m / sun_distance_m) ** 2
+    return albedo_model, r / env.r_eq_m.astype(r.dtype), solar_w_m2, normals @ s_hat, normals @ (-r_hat)
+
+
 def surface_fluxes(normals, r_eci_m, s_hat, sun_distance_m, sunlit_fraction, env, albedo_model=None):
     """Irradiance on the front face of each surface [W/m^2], each (n_surfaces,).
 
@@ -198,14 +209,10 @@ def surface_fluxes(normals, r_eci_m, s_hat, sun_distance_m, sunlit_fraction, env
     ``earth_ir_w_m2``, ``r_eq_m`` (the radius used for the Earth's view factor).
     ``albedo_model``: a :data:`ALBEDO_MODELS` instance (default: sub-satellite cosine).
     """
-    albedo_model = SubsatelliteAlbedo() if albedo_model is None else albedo_model
-    r = jnp.sqrt(jnp.sum(r_eci_m * r_eci_m))
-    r_hat = r_eci_m / r
-    solar_w_m2 = env.solar_constant_w_m2 * (env.au_m / sun_distance_m) ** 2
-    cos_sun = normals @ s_hat
+    albedo_model, h_ratio, solar_w_m2, cos_sun, cos_tilt = _face_geometry(
+        normals, r_eci_m, s_hat, sun_distance_m, env, albedo_model)
     direct = solar_w_m2 * sunlit_fraction * jnp.maximum(cos_sun, 0.0)
-    cos_tilt = normals @ (-r_hat)
-    view = view_factor_plate_sphere(r / env.r_eq_m.astype(r.dtype), cos_tilt)
+    view = view_factor_plate_sphere(h_ratio, cos_tilt)
     albedo = albedo_model(normals, r_eci_m, s_hat, solar_w_m2, view, env)
     earth_ir = env.earth_ir_w_m2 * view
     return direct, albedo, earth_ir
@@ -215,14 +222,11 @@ def surface_fluxes_two_faces(normals, r_eci_m, s_hat, sun_distance_m, sunlit_fra
     """:func:`surface_fluxes` of the front faces (normals n) and the back faces (-n) at once,
     ``((direct, albedo, earth_ir), (direct_back, albedo_back, earth_ir_back))``; the view
     factors share their work (:func:`view_factors_two_faces`)."""
-    albedo_model = SubsatelliteAlbedo() if albedo_model is None else albedo_model
-    r = jnp.sqrt(jnp.sum(r_eci_m * r_eci_m))
-    r_hat = r_eci_m / r
-    solar_w_m2 = env.solar_constant_w_m2 * (env.au_m / sun_distance_m) ** 2
-    cos_sun = normals @ s_hat
+    albedo_model, h_ratio, solar_w_m2, cos_sun, cos_tilt = _face_geometry(
+        normals, r_eci_m, s_hat, sun_distance_m, env, albedo_model)
     direct = solar_w_m2 * sunlit_fraction * jnp.maximum(cos_sun, 0.0)
     direct_back = solar_w_m2 * sunlit_fraction * jnp.maximum(-cos_sun, 0.0)
-    view, view_back = view_factors_two_faces(r / env.r_eq_m.astype(r.dtype), normals @ (-r_hat))
+    view, view_back = view_factors_two_faces(h_ratio, cos_tilt)
     albedo = albedo_model(normals, r_eci_m, s_hat, solar_w_m2, view, env)
     albedo_back = albedo_model(-normals, r_eci_m, s_hat, solar_w_m2, view_back, env)
     return ((direct, albedo, env.earth_ir_w_m2 * view),

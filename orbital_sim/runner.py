@@ -655,17 +655,25 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 warning = short_step_warning(fleet.state.r_eci_m, fleet.state.v_eci_m_s, sim.step_s, fleet.names)
                 if warning:
                     print(f"orbital-sim: {warning}", file=stream if stream is not None else sys.stderr, flush=True)
-            known_status = np.asarray(state.status)[:n_nodes]
             faults: list = []
-            for i in np.nonzero(known_status)[0]:  # carried over from before a resume
-                t_fault = float(np.asarray(state.fault_time_s)[i])
-                faults.append((fleet.names[i], t_fault, int(known_status[i])))
-                if len(faults) <= FAULT_MESSAGES_MAX:
-                    bar.message(f"node {fleet.names[i]} stopped at t = {t_fault:.0f} s: "
-                                f"{output.STATUS_FLAGS.get(int(known_status[i]), 'fault')} (before the resume)")
-                elif len(faults) == FAULT_MESSAGES_MAX + 1:
-                    bar.message("more nodes stopped before the resume; they are not listed here "
-                                "(the file's status variable marks every faulted node)")
+
+            def record_faults(status, new, state, resumed: bool) -> None:
+                """Append the nodes flagged in ``new`` to ``faults``; the first
+                FAULT_MESSAGES_MAX are named in progress messages, then one line says more."""
+                fault_times = np.asarray(state.fault_time_s)
+                when = " (before the resume)" if resumed else ""
+                for i in np.nonzero(new)[0]:
+                    t_fault, code = float(fault_times[i]), int(status[i])
+                    faults.append((fleet.names[i], t_fault, code))
+                    if len(faults) <= FAULT_MESSAGES_MAX:
+                        bar.message(f"node {fleet.names[i]} stopped at t = {t_fault:.0f} s: "
+                                    f"{output.STATUS_FLAGS.get(code, 'fault')}{when}")
+                    elif len(faults) == FAULT_MESSAGES_MAX + 1:
+                        bar.message(f"more nodes stopped{when}; further faults are not listed here "
+                                    "(the file's status variable marks every faulted node)")
+
+            known_status = np.asarray(state.status)[:n_nodes]
+            record_faults(known_status, known_status != 0, state, resumed=True)  # carried over
             pause_after = _test_pause_after()
             compile_s = float("nan")
 
@@ -708,15 +716,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                     del host, restart  # freed before chunk k+2 is queued: at most two chunks alive
                     stop.where = (path, writer.samples_written, k + 1, n_chunks)
                     status = np.asarray(state.status)[:n_nodes]
-                    for i in np.nonzero((status != 0) & (known_status == 0))[0]:
-                        t_fault = float(np.asarray(state.fault_time_s)[i])
-                        faults.append((fleet.names[i], t_fault, int(status[i])))
-                        if len(faults) <= FAULT_MESSAGES_MAX:
-                            bar.message(f"node {fleet.names[i]} stopped at t = {t_fault:.0f} s: "
-                                        f"{output.STATUS_FLAGS.get(int(status[i]), 'fault')}")
-                        elif len(faults) == FAULT_MESSAGES_MAX + 1:
-                            bar.message("more nodes stopped; further faults are not listed here "
-                                        "(the file's status variable marks every faulted node)")
+                    record_faults(status, (status != 0) & (known_status == 0), state, resumed=False)
                     known_status = status
                     done_steps = min((k + 1) * outputs_per_chunk * steps_per_output, total_steps)
                     bar.update(done_steps, note=f"chunk {k + 1}/{n_chunks}")
