@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import textwrap
+import types
+import zlib
 from pathlib import Path
 
 import h5py
@@ -381,3 +383,67 @@ def test_restart_leaves_carry_units(tmp_path):
             for name in leaves:
                 assert slot[name].attrs["units"] in (b"m", "m", b"J", "J", b"1", "1"), name
                 assert "restart state" in str(slot[name].attrs["long_name"])
+
+
+def _inflate_unshuffle(data: bytes, dtype, shape):
+    """A stored chunk decoded by hand: inflate, then HDF5's byte unshuffle."""
+    raw = np.frombuffer(zlib.decompress(data), np.uint8)
+    itemsize = np.dtype(dtype).itemsize
+    return raw.reshape(itemsize, -1).T.copy().view(dtype).reshape(shape)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_deflated_chunks_equal_hdf5s_own(tmp_path, monkeypatch, dtype):
+    """Whole chunks are shuffled and deflated in threads and stored with write_direct_chunk;
+    the rows of chunks covered in part go through HDF5. Writes of 4, 3, 6, 1 and 4 samples
+    over time chunks of 4 (whole, part, part-whole-part, part, part-whole), 7 nodes in
+    chunks of 3 (the last chunk past the end): every value reads back exactly, every stored
+    chunk decodes with a plain inflate + unshuffle, and the threaded chunks are byte for byte
+    what HDF5 stores when it writes the same values itself."""
+    monkeypatch.setattr(output, "_MAX_NODE_CHUNK", 3)
+    nodes = [f"n{i}" for i in range(7)]
+    w = ResultWriter(tmp_path / "d.h5", node_names=nodes, node_class=["c"] * 7, component_names=COMPONENTS,
+                     epoch_iso=EPOCH, variables=["temperature", "state_of_charge"], attrs={}, compression=4)
+    rng = np.random.default_rng(3)
+    written = {"temperature": [], "state_of_charge": []}
+    compressed = []
+
+    def compress(data, level):
+        compressed.append(level)
+        return zlib.compress(data, level)
+
+    monkeypatch.setattr(output, "zlib", types.SimpleNamespace(compress=compress))
+    n = 0
+    for k in (4, 3, 6, 1, 4):
+        series = {"temperature": 250 + rng.random((k, 7, 2)).astype(dtype),
+                  "state_of_charge": rng.random((k, 7)).astype(dtype)}
+        for v, a in series.items():
+            written[v].append(a)
+        w.write_chunk(STEP_S * (np.arange(k) + 1 + n), series)
+        n += k
+    w.close(True)
+    with h5py.File(tmp_path / "d.h5") as f:
+        for v in written:
+            ds = f[v]
+            want = np.concatenate(written[v])
+            assert ds.chunks[:2] == (4, 3) and ds.compression == "gzip" and ds.shuffle
+            assert ds.dtype == dtype and np.array_equal(ds[...], want)
+            for t0 in range(0, 16, 4):  # every chunk of the first 16 rows, through our decoder
+                for j0 in range(0, 7, 3):
+                    mask, data = ds.id.read_direct_chunk((t0, j0) + (0,) * (ds.ndim - 2))
+                    assert mask == 0
+                    got = _inflate_unshuffle(data, dtype, ds.chunks)
+                    part = want[t0:t0 + 4, j0:j0 + 3]
+                    assert np.array_equal(got[:, :part.shape[1]], part)
+    # the same values written by HDF5 alone: rows 0-3 and 8-11 went through the threads
+    # (6 chunks per variable), and their stored bytes are HDF5's, edge chunk included
+    assert len(compressed) == 12
+    with h5py.File(tmp_path / "d.h5") as f, h5py.File(tmp_path / "h.h5", "w") as g:
+        for v in written:
+            ds = f[v]
+            h = g.create_dataset(v, data=np.concatenate(written[v]), chunks=ds.chunks, compression="gzip",
+                                 compression_opts=4, shuffle=True, fillvalue=ds.fillvalue)
+            for t0 in (0, 8):
+                for j0 in range(0, 7, 3):
+                    offset = (t0, j0) + (0,) * (ds.ndim - 2)
+                    assert ds.id.read_direct_chunk(offset)[1] == h.id.read_direct_chunk(offset)[1], (v, offset)
