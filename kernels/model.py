@@ -321,7 +321,7 @@ def make_env(*, shadow_radius_m, solar_constant_w_m2, albedo, earth_ir_w_m2, epo
 
 
 def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chunk: int, variables: tuple[str, ...],
-                  albedo_model=None, ground=None):
+                  albedo_model=None, ground=None, unroll: int = 1):
     """Compile-once chunk: ``chunk(params, state, env, first_step, total_steps, dt_s)``.
 
     Runs ``steps_per_output * outputs_per_chunk`` steps from global step index ``first_step``;
@@ -337,6 +337,10 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
     node axis) from the node's new position; ``samples`` also hold ``visible`` and
     ``slant_range`` with shape ``(outputs_per_chunk, n_nodes, n_stations)``. Without it
     (None) the traced computation is the one without ground stations.
+
+    ``unroll``: steps per iteration of the inner loop (``lax.scan``'s ``unroll``). 1 on the CPU,
+    where 6 was slower (10,000 nodes, float32: 2.3e6 against 1.6e6 node-steps/s); a GPU
+    launches the loop body's kernels once per iteration.
     """
     variables = tuple(variables)
 
@@ -378,7 +382,7 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
             return (st, {name: diag[name] for name in variables}), None
 
         def one_output(carry, xs):
-            carry, _ = jax.lax.scan(one_step, carry, xs)
+            carry, _ = jax.lax.scan(one_step, carry, xs, unroll=unroll)
             return carry, carry[1]
 
         dummy_sun = jnp.zeros(3, jnp.float64)

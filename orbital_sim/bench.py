@@ -142,7 +142,7 @@ def _time(call, repeats: int):
     return first, times
 
 
-def _workload(name: str, config, params, state, env, steps: int, devices):
+def _workload(name: str, config, params, state, env, steps: int, devices, unroll: int = 1):
     """A zero-argument callable running ``steps`` steps of workload ``name``, and its compile
     time [s] (lowering + XLA compilation)."""
     import jax
@@ -168,7 +168,7 @@ def _workload(name: str, config, params, state, env, steps: int, devices):
     if name == "full_step":
         outputs = max(1, steps // STEPS_PER_OUTPUT)
         fn = model.make_chunk_fn(propagator, shadow_fn, STEPS_PER_OUTPUT, outputs, tuple(config.output.variables),
-                                 albedo_model=albedo)
+                                 albedo_model=albedo, unroll=unroll)
         args = (params, state, env, jnp.asarray(0), jnp.asarray(10**9), dt)
     else:
         def scan(body, carry):
@@ -249,8 +249,9 @@ def numpy_orbit_baseline(baselines, r_m, v_m_s, steps: int, repeats: int) -> dic
 
 
 def run_benchmark(name: str, n_nodes: int, *, steps: int = 720, repeats: int = 3, dtype: str = "float64",
-                  devices=None, baseline: bool = True) -> dict:
-    """One measurement of workload ``name`` at ``n_nodes`` nodes (see the module docstring)."""
+                  devices=None, baseline: bool = True, unroll: int = 1) -> dict:
+    """One measurement of workload ``name`` at ``n_nodes`` nodes (see the module docstring);
+    ``unroll``: steps per inner-loop iteration of ``full_step`` (``make_chunk_fn``)."""
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -266,7 +267,7 @@ def run_benchmark(name: str, n_nodes: int, *, steps: int = 720, repeats: int = 3
     env = default_env(config, work)
     r0, v0 = np.asarray(state.r_eci_m), np.asarray(state.v_eci_m_s)
     params, state, env = _shard(params, devices), _shard(state, devices), _replicate(env, devices)
-    call, compile_s, steps_done = _workload(name, config, params, state, env, steps, devices)
+    call, compile_s, steps_done = _workload(name, config, params, state, env, steps, devices, unroll)
     first_s, times = _time(call, repeats)
     median = statistics.median(times)
     result = {
@@ -276,6 +277,8 @@ def run_benchmark(name: str, n_nodes: int, *, steps: int = 720, repeats: int = 3
         "device": device_description(devices), "devices": len(devices), "dtype": dtype,
         "jax": jax.__version__, "python": platform.python_version(),
     }
+    if unroll != 1:
+        result["unroll"] = unroll
     if name == "sun":
         result["note"] = "the Sun is computed once per step for all nodes: node_steps_per_s here is steps per second"
     module = load_numpy_baselines() if baseline else None

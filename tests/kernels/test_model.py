@@ -133,6 +133,22 @@ def test_chunked_run_equals_one_long_run_and_padding_is_inert():
     np.testing.assert_array_equal(samp_pad["temperature"][:12], samp_long["temperature"])
 
 
+def test_unrolled_inner_loop_gives_the_same_run():
+    """``unroll`` (the GPU benchmark's option) only regroups the steps: 3 steps per iteration,
+    with a padded last chunk, against one step per iteration."""
+    params, state0 = _fleet(2)
+    names = ("temperature", "state_of_charge", "sunlit_fraction", "position_eci")
+    f1 = make_chunk_fn(Cowell(), sunlit_fraction_conical, 3, 4, names)
+    f3 = make_chunk_fn(Cowell(), sunlit_fraction_conical, 3, 4, names, unroll=3)
+    for k0, total in ((0, 24), (12, 20)):
+        args = (params, state0, ENV, jnp.asarray(k0), jnp.asarray(total), jnp.asarray(10.0))
+        (s1, x1), (s3, x3) = f1(*args), f3(*args)
+        np.testing.assert_allclose(np.asarray(s3.r_eci_m), np.asarray(s1.r_eci_m), rtol=1e-14, atol=1e-7)
+        np.testing.assert_allclose(np.asarray(s3.temperature_k), np.asarray(s1.temperature_k), rtol=1e-13)
+        for name in names:
+            np.testing.assert_allclose(np.asarray(x3[name]), np.asarray(x1[name]), rtol=1e-13, atol=1e-15)
+
+
 def test_vmap_matches_per_node_loop_and_jit_matches_eager():
     params, state0 = _fleet(3)
     r_sun = sun_position_eci(ENV.epoch_jd_tt_whole, ENV.epoch_jd_tt_fraction + 10.0 / 86400)
