@@ -26,6 +26,10 @@ fi
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv || true
 rc=0
 "$PY" benchmarks/gpu_check.py "$@" || rc=$?
+# GPU_PYTEST=1: also the GPU-marked tests
+if [ -n "${GPU_PYTEST:-}" ]; then
+    "$PY" -m pytest -q -p no:cacheprovider tests/kernels/test_gpu.py || rc=$?
+fi
 # E2E_DAYS=3,30: also the end-to-end run of issue 4 item 6 (10,240 nodes, 30 s step, output every
 # 10 min) for each number of days, through the command line on the GPU, its file written to a
 # temporary folder
