@@ -19,6 +19,12 @@ def rng():
     return np.random.default_rng(20260320)
 
 
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto`` (pyproject addopts): one worker per core, at most 4 (each worker holds a JAX
+    runtime and its compiled kernels, about 0.5-1 GB)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def pytest_collection_modifyitems(config, items):
     has_gpu = any(d.platform == "gpu" for d in jax.devices()) if jax.default_backend() != "cpu" else False
     skip = pytest.mark.skip(reason="needs a CUDA GPU")
