@@ -910,9 +910,8 @@ class ResultWriter:
         fill = ds.fillvalue
 
         def deflate(offset: tuple[int, ...]) -> bytes:
-            sl = tuple(slice(o - (a if axis == 0 else 0), o - (a if axis == 0 else 0) + c)
-                       for axis, (o, c) in enumerate(zip(offset, ds.chunks)))
-            piece = block[sl]
+            start = (offset[0] - a,) + offset[1:]  # block starts at row a
+            piece = block[tuple(slice(o, o + c) for o, c in zip(start, ds.chunks))]
             if piece.shape != ds.chunks:  # a chunk past the end of a fixed axis: fill the rest
                 full = np.full(ds.chunks, fill, dtype=ds.dtype)
                 full[tuple(slice(0, m) for m in piece.shape)] = piece
