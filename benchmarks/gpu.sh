@@ -20,7 +20,7 @@ if python3 -c 'import sys, jax; sys.exit(0 if any(d.platform == "gpu" for d in j
 else
     python3 -m venv .venv-gpu
     . .venv-gpu/bin/activate
-    pip install -q ".[cuda]"
+    pip install -q -e ".[cuda,test]"  # editable: the NumPy baselines in benchmarks/ stay reachable
     PY=python
 fi
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv || true
