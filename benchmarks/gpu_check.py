@@ -106,6 +106,8 @@ def throughput(gpus, sizes, steps, baseline_max, dtypes):
             r = section(f"full_step {dtype} {n}", run_benchmark, "full_step", n, steps=steps, repeats=3,
                         dtype=dtype, devices=gpus, baseline=n <= baseline_max)
             if r:
+                if n > baseline_max:
+                    r["baseline_note"] = f"the host NumPy baseline runs up to --baseline-max={baseline_max} nodes"
                 emit(r)
 
 
