@@ -199,7 +199,7 @@ def main(argv=None) -> int:
     throughput(gpus, [n for n in sizes if n <= 100000], args.steps, args.baseline_max, dtypes)
     if args.unroll > 1:
         unrolled(gpus, [n for n in (10000, 100000) if n in sizes], args.steps, args.unroll)
-    section("kernels_per_step", kernels_per_step, gpus[0], 10000, args.steps, args.hlo)
+    section("kernels_per_step", kernels_per_step, gpus[0], min(10000, max(sizes)), args.steps, args.hlo)
     if args.stage_nodes:
         stages(gpus, args.stage_nodes, args.steps)
     throughput(gpus, [n for n in sizes if n > 100000], args.steps, args.baseline_max, dtypes)

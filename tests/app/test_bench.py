@@ -85,3 +85,26 @@ def test_closed_pipe_gives_no_traceback():
     proc = subprocess.run(f"{sys.executable} -m orbital_sim.cli validate | true", shell=True,
                           capture_output=True, text=True, timeout=60)
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.slow  # about 40 s: the GPU script's every section, with the CPU standing in for the GPU
+def test_gpu_check_script_runs_every_section_on_the_cpu(tmp_path):
+    """benchmarks/gpu_check.py runs only where a GPU is lent, rarely: its dry run on the CPU keeps
+    it from rotting (GPU-vs-CPU check, sizes, unrolled run, kernels per step, stages)."""
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks", "gpu_check.py")
+    log = tmp_path / "gpu.jsonl"
+    proc = subprocess.run([sys.executable, script, "--cpu-dry-run", "--sizes", "8,10000", "--dtypes", "float32",
+                           "--steps", "12", "--stage-nodes", "8", "--unroll", "3", "--baseline-max", "8",
+                           "--log", str(log)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = [json.loads(x) for x in log.read_text().splitlines()]
+    assert not [r for r in lines if "error" in r], [r for r in lines if "error" in r]
+    checks = [r for r in lines if r.get("check") == "gpu_vs_cpu"]
+    assert [r["dtype"] for r in checks] == ["float64", "float32"] and all(r["ok"] for r in checks)
+    runs = [(r["benchmark"], r["nodes"], r.get("unroll", 1)) for r in lines if "benchmark" in r]
+    assert runs == [("full_step", 8, 1), ("full_step", 10000, 1), ("full_step", 10000, 3), ("orbit_only", 8, 1),
+                    ("shadow", 8, 1), ("irradiance", 8, 1), ("power", 8, 1), ("thermal", 8, 1)]
+    full = [r for r in lines if r.get("benchmark") == "full_step"]
+    assert "baseline_node_steps_per_s" in full[0] and "baseline_note" in full[1]
+    kernels = [r for r in lines if r.get("check") == "kernels_per_step"]
+    assert len(kernels) == 1 and all(v["fusions"] > 0 for v in kernels[0]["loop_bodies"].values())
