@@ -147,8 +147,34 @@ def kernels_per_step(gpu, n, steps, hlo_path):
     bodies = set(re.findall(r"body=%?([\w.\-]+)", text))
     inner = {b: counts.get(b) for b in bodies if counts.get(b) and counts[b][2] == 0}
     emit({"check": "kernels_per_step", "nodes": n, "dtype": "float32",
-          "loop_bodies": {b: {"fusions": c[0], "custom_calls": c[1]} for b, c in inner.items()},
+          "loop_bodies": {b: {"fusions": c[0], "custom_calls": c[1],
+                              "kernels": _fusion_scopes(comps, comps[b])} for b, c in inner.items()},
           "hlo_chars": len(text)})
+
+
+STAGES = ("orbit", "sun", "shadow", "irradiance", "power", "thermal", "faults", "accumulate", "ground")
+
+
+def _fusion_scopes(comps, body):
+    """Each fusion of a loop body: its root operation and the stages (named scopes) its
+    operations come from, most first: where the kernel boundaries of a step fall."""
+    out = []
+    for line in body.splitlines():
+        m = re.match(r"\s*(?:ROOT )?%?([\w.\-]+) = .*? fusion\(.*calls=%?([\w.\-]+)", line)
+        if not m or m.group(2) not in comps:
+            continue
+        comp = comps[m.group(2)]
+        text = comp + "".join(comps.get(c, "") for c in re.findall(r"calls=%?([\w.\-]+)", comp))
+        root = next((x for x in comp.splitlines() if "ROOT" in x), "")
+        op = re.search(r"= \S+ ([\w\-]+)\(", root)
+        scopes = {}
+        for name in re.findall(r'op_name="([^"]+)"', text):
+            parts = [p[5:-1] if p.startswith("vmap(") else p for p in name.split("/")]
+            stage = next((p for p in reversed(parts) if p in STAGES), "-")
+            scopes[stage] = scopes.get(stage, 0) + 1
+        out.append({"fusion": m.group(1), "root": op.group(1) if op else "tuple",
+                    "stages": dict(sorted(scopes.items(), key=lambda kv: -kv[1])[:3])})
+    return out
 
 
 def stages(gpus, n, steps):
