@@ -139,7 +139,7 @@ def kernels_per_step(gpu, n, steps, hlo_path):
             comps[m.group(1)] = block
     counts = {}
     for name, body in comps.items():
-        fusions = len(re.findall(r"= [^=]*? fusion\(", body))
+        fusions = len(re.findall(r" fusion\(.*calls=", body))
         calls = len(re.findall(r"custom-call\(", body))
         whiles = len(re.findall(r" while\(", body))
         counts[name] = (fusions, calls, whiles)
