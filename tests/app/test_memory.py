@@ -2,8 +2,10 @@
 10 %), because the runner holds at most two chunks of samples (the one being written and the
 one being computed) whatever the simulated duration.
 
-Each run is a child process (``resource.getrusage(RUSAGE_CHILDREN)`` would mix the children,
-so the child reports its own ``ru_maxrss``). A first one-chunk run fills a persistent JAX
+Each run is a child process that reports its own peak, ``VmHWM`` of ``/proc/self/status``
+(``resource.getrusage(RUSAGE_CHILDREN)`` would mix the children, and the child's own
+``ru_maxrss`` is no better: Linux carries the parent's peak across the child's exec, so from a
+pytest worker of several GB every child "peaked" at the worker's size). A first one-chunk run fills a persistent JAX
 compilation cache, so that both measured runs load the same executable: compiling takes more
 memory than running (the chunk function does not depend on the duration).
 
@@ -37,7 +39,7 @@ SCENARIO = ["constellation.0.nodes_per_plane=8", "constellation.1.total=32", "co
             "output.compression=0"]
 
 CHILD = textwrap.dedent("""
-    import json, os, resource, sys
+    import json, os, sys
     import h5py
     import jax
     from orbital_sim.config import load_config
@@ -50,13 +52,17 @@ CHILD = textwrap.dedent("""
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * page
 
+    def peak_rss_bytes():  # this process's own high-water mark (ru_maxrss carries the parent's)
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+
     misses = []  # executables compiled here rather than loaded from the persistent cache
     jax.monitoring.register_event_listener(
         lambda event, **kw: misses.append(event) if event == "/jax/compilation_cache/cache_misses" else None)
     after = []
     result = run(load_config(sys.argv[1], sys.argv[3:]), sys.argv[2], progress=False,
                  on_chunk=lambda done, total: after.append(rss_bytes()))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+    peak = peak_rss_bytes()
     before_load = rss_bytes()
     with h5py.File(sys.argv[2], "r") as f:  # the control: hold every sample, as a leak would
         held = [f[name][...] for name in TIME_SERIES if name in f]

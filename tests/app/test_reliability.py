@@ -922,8 +922,9 @@ def test_one_and_two_devices_agree(scenario, tmp_path):
 # -- 6. memory stays flat with the simulated duration ---------------------------------------------
 
 MEMORY_SCRIPT = textwrap.dedent("""
-    # One run; prints its peak RSS (getrusage) and the RSS after every chunk (/proc/self/statm).
-    import json, os, resource, sys
+    # One run; prints its peak RSS (VmHWM: getrusage's ru_maxrss would report the parent's peak,
+    # which Linux carries across exec) and the RSS after every chunk (/proc/self/statm).
+    import json, os, sys
     from orbital_sim.config import load_config
     from orbital_sim.runner import run
 
@@ -936,7 +937,9 @@ MEMORY_SCRIPT = textwrap.dedent("""
     after = []
     result = run(load_config(sys.argv[1], sys.argv[3:]), sys.argv[2], progress=False,
                  on_chunk=lambda done, total: after.append(rss_bytes()))
-    print(json.dumps({"peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    with open("/proc/self/status") as f:
+        peak = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+    print(json.dumps({"peak_bytes": peak,
                       "rss_after_chunk": after, "wall_s": result.wall_s, "steps": result.steps,
                       "nodes": result.nodes}))
 """)
