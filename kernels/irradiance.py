@@ -82,25 +82,10 @@ def view_factor_plate_sphere(h_ratio, cos_tilt):
         + (cos lambda * acos(-sqrt(H^2-1) cot lambda) - sqrt(H^2-1) sqrt(1 - H^2 cos^2 lambda))
           / (pi H^2);
     none beyond. Continuous in lambda with finite gradients (double-where on each branch).
+    The front face of :func:`view_factors_two_faces` (under jit the back face's operations are
+    dropped as unused).
     """
-    h2 = h_ratio * h_ratio
-    root = jnp.sqrt(h2 - 1.0)
-    cos_full = 1.0 / h_ratio  # cos(acos(1/H))
-    full = cos_tilt >= cos_full
-    none = cos_tilt <= -cos_full
-    partial = ~(full | none)
-    c = jnp.where(partial, cos_tilt, 0.0)  # safe dummy: lambda = 90 deg is always partial
-    s = jnp.sqrt(1.0 - c * c)
-    asin_arg = jnp.clip(root / (h_ratio * s), -1.0, 1.0)
-    acos_arg = jnp.clip(-root * c / s, -1.0, 1.0)
-    inner = jnp.clip(1.0 - h2 * c * c, 0.0, None)
-    inner_safe = jnp.where(inner > 0, inner, 1.0)
-    f_partial = (
-        0.5
-        - fastmath.asin(asin_arg) / jnp.pi
-        + (c * fastmath.acos(acos_arg) - root * jnp.where(inner > 0, jnp.sqrt(inner_safe), 0.0)) / (jnp.pi * h2)
-    )
-    return jnp.where(full, cos_tilt / h2, jnp.where(none, 0.0, jnp.clip(f_partial, 0.0, 1.0)))
+    return view_factors_two_faces(h_ratio, cos_tilt)[0]
 
 
 def view_factors_two_faces(h_ratio, cos_tilt):
@@ -110,11 +95,11 @@ def view_factors_two_faces(h_ratio, cos_tilt):
     acos(-x) = pi - acos(x)."""
     h2 = h_ratio * h_ratio
     root = jnp.sqrt(h2 - 1.0)
-    cos_full = 1.0 / h_ratio
+    cos_full = 1.0 / h_ratio  # cos(acos(1/H))
     front_full = cos_tilt >= cos_full  # the back face sees nothing, and the reverse
     back_full = cos_tilt <= -cos_full
     partial = ~(front_full | back_full)
-    c = jnp.where(partial, cos_tilt, 0.0)
+    c = jnp.where(partial, cos_tilt, 0.0)  # safe dummy: lambda = 90 deg is always partial
     s = jnp.sqrt(1.0 - c * c)
     asin_term = 0.5 - fastmath.asin(jnp.clip(root / (h_ratio * s), -1.0, 1.0)) / jnp.pi
     acos_front = fastmath.acos(jnp.clip(-root * c / s, -1.0, 1.0))
