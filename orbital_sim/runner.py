@@ -660,6 +660,8 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
             def record_faults(status, new, state, resumed: bool) -> None:
                 """Append the nodes flagged in ``new`` to ``faults``; the first
                 FAULT_MESSAGES_MAX are named in progress messages, then one line says more."""
+                if not new.any():  # the usual chunk: no fault times to pull from the device
+                    return
                 fault_times = np.asarray(state.fault_time_s)
                 when = " (before the resume)" if resumed else ""
                 for i in np.nonzero(new)[0]:
