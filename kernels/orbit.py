@@ -13,7 +13,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-_KEPLER_NEWTON_ITERATIONS = 12  # converges to machine precision for e < 0.95 from E0 below
+_KEPLER_NEWTON_ITERATIONS = 12  # bracketed: |E error| < 2e-14 rad for e <= 0.9999, any M (see solve_kepler)
 
 
 def _safe_norm(x, axis=-1):
@@ -24,18 +24,38 @@ def _safe_norm(x, axis=-1):
 
 
 def solve_kepler(mean_anomaly_rad, e):
-    """Eccentric anomaly E [rad] from M = E - e sin E by a fixed number of Newton steps.
+    """Eccentric anomaly E [rad] from M = E - e sin E by a fixed number of bracketed Newton steps.
 
-    ``mean_anomaly_rad``: [rad] any real; ``e``: eccentricity in [0, 0.95). Same shape.
-    A fixed iteration count keeps the function jit- and grad-friendly.
+    ``mean_anomaly_rad``: [rad] any real; ``e``: eccentricity in [0, 1). Same shape. Returns E
+    in [-pi, pi].
+
+    M is reduced to (-pi, pi] and, by the odd symmetry E(-M) = -E(M), to m = |M| in [0, pi].
+    There the root lies in [m, min(m + e, pi)] (E - m = e sin E is in [0, e]) and
+    f(E) = E - e sin E - m is increasing and convex (f'' = e sin E >= 0), so a Newton step
+    from any point of the bracket lands at or right of the root, and clipping to the bracket
+    keeps every later step there: convergence is monotone, with no divergence at high e.
+    Starting guess m + e sin m / (1 - sin(m + e) + sin m) (Vallado 4th ed., section 2.2).
+    Measured against SciPy's brentq (tests/kernels/test_kepler.py): after 12 steps
+    |E - E_ref| < 2e-14 rad for every e <= 0.9999 and M on the circle (the config accepts
+    e <= 0.99). The iteration carries no gradient; one last unclipped Newton step at the
+    converged root gives the implicit-function derivatives dE/dM = 1 / (1 - e cos E) and
+    dE/de = sin E / (1 - e cos E). A fixed iteration count keeps the function jit-friendly.
     """
-    m = jnp.mod(mean_anomaly_rad + jnp.pi, 2 * jnp.pi) - jnp.pi  # (-pi, pi]
-    ecc_anomaly = m + e * jnp.sin(m) / (1.0 - jnp.sin(m + e) + jnp.sin(m))
+    m_wrapped = jnp.mod(mean_anomaly_rad + jnp.pi, 2 * jnp.pi) - jnp.pi  # [-pi, pi)
+    sign = jnp.where(m_wrapped < 0, -1.0, 1.0).astype(m_wrapped.dtype)
+    m = sign * m_wrapped  # [0, pi]
+    m_c, e_c = jax.lax.stop_gradient(m), jax.lax.stop_gradient(e)
+    upper = jnp.minimum(m_c + e_c, jnp.pi)
+    guess = m_c + e_c * jnp.sin(m_c) / (1.0 - jnp.sin(m_c + e_c) + jnp.sin(m_c))
+    guess = jnp.clip(jnp.where(jnp.isfinite(guess), guess, upper), m_c, upper)
 
     def newton(_, ecc):
-        return ecc - (ecc - e * jnp.sin(ecc) - m) / (1.0 - e * jnp.cos(ecc))
+        step = (ecc - e_c * jnp.sin(ecc) - m_c) / (1.0 - e_c * jnp.cos(ecc))
+        return jnp.clip(ecc - step, m_c, upper)
 
-    return jax.lax.fori_loop(0, _KEPLER_NEWTON_ITERATIONS, newton, ecc_anomaly)
+    root = jax.lax.stop_gradient(jax.lax.fori_loop(0, _KEPLER_NEWTON_ITERATIONS, newton, guess))
+    ecc_anomaly = root - (root - e * jnp.sin(root) - m) / (1.0 - e * jnp.cos(root))
+    return sign * ecc_anomaly
 
 
 def elements_to_state(a_m, e, i_rad, raan_rad, argp_rad, mean_anomaly_rad, gm_m3_s2):

@@ -485,6 +485,10 @@ ENTRY_COMMON_SCHEMA = {
     "node_class": _kind("name"),
     "name": _kind("name", default=None),  # None -> f"{type}{index}"
 }
+#: highest eccentricity accepted: kernels.orbit.solve_kepler is tested to it (and beyond, to 0.9999)
+#: against SciPy over every mean anomaly (tests/kernels/test_kepler.py)
+MAX_ECCENTRICITY = 0.99
+
 ENTRY_SCHEMAS = {
     "states": {
         # positions within the Earth's Hill sphere (about 1.5e6 km); speeds far above escape
@@ -493,7 +497,7 @@ ENTRY_SCHEMAS = {
     },
     "elements": {
         "a_km": _num("km", 0, 1.5e6, lo_open=True, kind="numbers"),
-        "e": _num("", 0, 1, hi_open=True, kind="numbers"),
+        "e": _num("", 0, MAX_ECCENTRICITY, kind="numbers"),
         "i_deg": _num("deg", 0, 180, kind="numbers"),
         "raan_deg": _num("deg", -360, 360, kind="numbers"),
         "argp_deg": _num("deg", -360, 360, kind="numbers"),
@@ -504,7 +508,7 @@ ENTRY_SCHEMAS = {
         "ltan_h": _num("h", 0, 24, hi_open=True, kind="number_or_numbers"),
         "planes": _int(1, default=None),  # None -> number of ltan_h values
         "nodes_per_plane": _int(1),
-        "e": _num("", 0, 1, hi_open=True, default=0.0),
+        "e": _num("", 0, MAX_ECCENTRICITY, default=0.0),
     },
     "walker_delta": {
         "altitude_km": _num(**_ORBIT_ALTITUDE, hi=1.0e6),
