@@ -506,6 +506,8 @@ def eclipse_season(config, *, days: float = 365.0, step_s: float = 10.0, start: 
         overrides.append(f'simulation.epoch="{start}"')
     if propagator is not None:
         overrides.append(f'simulation.propagator="{propagator}"')
+        if propagator == "j2_secular":  # it models J2 alone (config refuses J3/J4 or drag with it)
+            overrides += ["simulation.zonal_harmonics=2", 'simulation.drag="none"']
     with tempfile.TemporaryDirectory(prefix="orbital_sim_season_") as tmp:
         if isinstance(config, (str, os.PathLike)):
             cfg = load_config(config, overrides)

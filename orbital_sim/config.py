@@ -1015,6 +1015,14 @@ def _check_simulation(c: _Checker, raw: Mapping) -> dict | None:
         elif round(ratio) < 1 or abs(duration - round(ratio) * every) > 1e-9 * duration:
             msg = f"must be a whole multiple of {name} ({_fmt_num(every)}) (s)"
             c.add("simulation.duration_s", table["duration_s"], msg)
+    if s.get("propagator") == "j2_secular":  # analytic mean-element rates of J2 alone
+        if s.get("zonal_harmonics", 2) > 2:
+            c.add("simulation.zonal_harmonics", table["zonal_harmonics"],
+                  'the "j2_secular" propagator models J2 only; use propagator = "cowell" for J3 and J4 '
+                  "(or zonal_harmonics = 2)")
+        if s.get("drag", "none") != "none":
+            c.add("simulation.drag", table["drag"],
+                  'the "j2_secular" propagator has no drag; use propagator = "cowell" (or drag = "none")')
     return s
 
 
