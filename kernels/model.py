@@ -171,9 +171,12 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
     is ``albedo_model`` (``irradiance.ALBEDO_MODELS``; None: the sub-satellite cosine).
     """
     with jax.named_scope("orbit"):
-        # the orbit (and time) stay in the state's precision, float64 in every mode
-        r64, v64 = propagator.advance(params, state.r_eci_m, state.v_eci_m_s, t_end_s, dt_s, env)
+        # the orbit (and time) stay in the state's precision, float64 in every mode; so does
+        # the step: a float32 0.1 s is 0.100000001490116 s, 0.47 s a year ahead of the labels
+        dt64_s = jnp.asarray(dt_s, jnp.float64)
+        r64, v64 = propagator.advance(params, state.r_eci_m, state.v_eci_m_s, t_end_s, dt64_s, env)
         work = params.heat_capacity_j_k.dtype  # the working precision of everything else
+        dt_s = dt64_s.astype(work)  # power, thermal and energy integrals: relative 1.5e-8 in float32
         r, v = r64.astype(work), v64.astype(work)
         r_sun_eci_m = r_sun_eci_m.astype(work)
 
@@ -253,7 +256,7 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
             params.accelerator_power_w > 0, params.accelerator_power_w, 1.0), 0.0) * dt_s
         acc = Accumulators(
             sunlit_s=a.sunlit_s + sunlit * dt_s,
-            elapsed_s=a.elapsed_s + dt_s,
+            elapsed_s=a.elapsed_s + dt64_s,
             temperature_min_k=jnp.minimum(a.temperature_min_k, t1),
             temperature_max_k=jnp.maximum(a.temperature_max_k, t1),
             state_of_charge_min=jnp.minimum(a.state_of_charge_min, soc1),

@@ -502,6 +502,16 @@ def _pad_nodes(tree, n_pad: int):
 # The run
 # --------------------------------------------------------------------------------------------
 
+def clock_step_s(step_s: float):
+    """The step passed to the chunk function: float64 in every precision mode, because it
+    advances the clock and the orbit (the kernels cast it to the working precision for the
+    power and thermal stages). A float32 step of 0.1 s would run 1.49e-8 s/s ahead of the
+    time labels: 0.47 s a year."""
+    import jax.numpy as jnp
+
+    return jnp.asarray(step_s, jnp.float64)
+
+
 def run(config: Config, out: str | Path | None = None, *, overwrite: bool = False, progress: bool = True,
         stream=None, on_chunk: Callable[[int, int], None] | None = None, resume: bool = False,
         handle_signals: bool = False, shard: bool | None = None,
@@ -609,7 +619,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
         if restart_info is not None:  # the same chunk plan as the interrupted run
             outputs_per_chunk = int(restart_info.get("outputs_per_chunk", outputs_per_chunk))
         n_chunks = math.ceil(total_outputs / outputs_per_chunk)
-        dt_s = jnp.asarray(sim.step_s, dtype)
+        dt_s = clock_step_s(sim.step_s)
         total = jnp.asarray(total_steps)
         plan = {"outputs_per_chunk": outputs_per_chunk, "chunks": n_chunks,
                 "steps_per_output": steps_per_output, "total_steps": total_steps}
