@@ -131,7 +131,8 @@ class SimulationConfig:
     dtype: str  # "float64" | "float32"
     device: str  # "auto" | "cpu" | "gpu"
     shadow: str  # "conical" | "conical_oblate" | "cylindrical"
-    chunk_outputs: int | None  # samples per chunk; None = automatic
+    chunk_outputs: int | None  # samples per chunk; None = automatic (from memory_budget_mib)
+    memory_budget_mib: float = 512.0  # [MiB] bytes a chunk may hold: samples, tables, state, temporaries
     zonal_harmonics: int = 2  # highest zonal harmonic in the Cowell force model (2, 3 or 4)
     drag: str = "none"  # "none" | "exponential" (Vallado's exponential atmosphere)
 
@@ -391,6 +392,7 @@ SIMULATION_SCHEMA = {
     "device": _choice("auto", "cpu", "gpu", default="auto"),
     "shadow": _choice("conical", "conical_oblate", "cylindrical", default="conical"),
     "chunk_outputs": _int(1, default=None),
+    "memory_budget_mib": _num("MiB", 1, 1e9, default=512.0),  # what a chunk may hold (orbital_sim/memory.py)
     "zonal_harmonics": _int(2, 4, default=2),  # highest zonal term of the Cowell force model
     "drag": _choice("none", "exponential", default="none"),
 }

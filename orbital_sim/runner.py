@@ -2,8 +2,10 @@
 
 The host converts and writes chunk k while the device computes chunk k+1 (JAX dispatch is
 asynchronous: the next chunk is queued before the previous samples are pulled to the host).
-Memory is bounded by two chunks of samples (the one being written, the one being computed)
-whatever the simulated duration; chunk k's buffers are dropped before chunk k+2 is queued.
+At most two chunks are alive (the one being written, the one being computed), whatever the
+simulated duration; chunk k's buffers are dropped before chunk k+2 is queued. The chunk length
+comes from :mod:`orbital_sim.memory`: every byte a chunk holds (samples, per-step tables, state,
+temporaries, per-device copies) counts against ``simulation.memory_budget_mib``.
 
 Reliability (README "What happens when things go wrong"):
 
@@ -41,11 +43,9 @@ from typing import Callable
 import numpy as np
 
 from orbital_sim import output
-from orbital_sim.config import Config
+from orbital_sim.config import Config, ConfigError
+from orbital_sim.memory import MIB, ChunkMemory, MemoryBudgetError, measured_chunk_bytes, plan_chunks
 from orbital_sim.timescales import julian_date_tt_two_part
-
-#: upper bound on the samples one chunk holds in memory (bytes, all variables)
-CHUNK_SAMPLE_BYTES = 64 * 2**20
 
 #: Test hook: with ``ORBITAL_SIM_TEST_PAUSE_AFTER_CHUNK=k`` in the environment the runner waits
 #: (up to PAUSE_LIMIT_S, or until a stop signal) after writing chunk k, having printed
@@ -131,22 +131,80 @@ def _one_line(err: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _sample_bytes_per_output(variables, n_nodes, n_components, itemsize) -> int:
+def _sample_bytes_per_node(variables, n_components, itemsize, n_stations: int = 0) -> int:
+    """[B] one sample of the written variables for one node (ground series are float64)."""
     per_node = 0
     for name in variables:
         dims = output.TIME_SERIES[name][0]
         per_node += {"component": n_components, "xyz": 3}.get(dims[-1], 1)
-    return per_node * n_nodes * itemsize
+    return per_node * itemsize + 2 * 8 * n_stations
 
 
-def plan_chunks(total_outputs: int, bytes_per_output: int, requested: int | None) -> int:
-    """Samples per chunk: as requested, else as many as fit in CHUNK_SAMPLE_BYTES (at most
-    all of them); never more than the run needs."""
-    if requested:
-        return max(1, min(int(requested), total_outputs))
-    fit = max(1, CHUNK_SAMPLE_BYTES // max(bytes_per_output, 1))
-    n_chunks = math.ceil(total_outputs / min(fit, total_outputs))
-    return math.ceil(total_outputs / n_chunks)  # balance the chunks so padding stays small
+def _bytes_per_node(tree, n_nodes: int) -> int:
+    """[B] of a pytree with a leading node axis, per node."""
+    import jax
+
+    return sum(int(np.dtype(x.dtype).itemsize * np.prod(np.shape(x))) for x in jax.tree_util.tree_leaves(tree)) \
+        // max(1, n_nodes)
+
+
+def _is_out_of_memory(err: BaseException) -> bool:
+    text = str(err)
+    return "RESOURCE_EXHAUSTED" in text or "Out of memory" in text
+
+
+def _oom_advice(budget_bytes: float, plan: dict) -> str:
+    chunk = plan.get("chunk_bytes_measured", plan.get("chunk_bytes_estimated", 0)) / MIB
+    return (f"lower simulation.memory_budget_mib (now {budget_bytes / MIB:g} MiB; this plan holds about "
+            f"{chunk:.0f} MiB per chunk, {plan['outputs_per_chunk']} samples) or the number of nodes")
+
+
+def _compile_or_explain(chunk_fn, args, budget_bytes: float, path: Path):
+    """``chunk_fn`` compiled for ``args`` (XLA's persistent cache applies); a device that runs out
+    of memory while compiling ends the run with one line."""
+    import jax
+
+    try:
+        return chunk_fn.lower(*args).compile()
+    except jax.errors.JaxRuntimeError as err:
+        if not _is_out_of_memory(err):
+            raise
+        raise RunError(f"the device ran out of memory compiling the chunk ({_one_line(err, 120)}): lower "
+                       f"simulation.memory_budget_mib (now {budget_bytes / MIB:g} MiB) or the number of nodes; "
+                       f"nothing was computed ({path} holds the initial state: continue with --resume)") from None
+
+
+def _measured_bytes(compiled, n_dev: int, host_sample_bytes: int, host_state_bytes: int) -> int:
+    """[B] the compiled chunk holds by XLA's memory analysis (0 when the backend gives none)."""
+    try:
+        analysis = compiled.memory_analysis()
+    except Exception:  # not every backend implements it
+        analysis = None
+    if analysis is None:
+        return 0
+    return measured_chunk_bytes(analysis, n_dev, host_sample_bytes, host_state_bytes)
+
+
+@contextlib.contextmanager
+def _out_of_memory_explained(stop, budget_bytes: float, plan: dict):
+    """A device allocation failure (XLA RESOURCE_EXHAUSTED) during the chunks becomes a one-line
+    :class:`RunError`: what to lower, and the finished chunks the file keeps (resumable)."""
+    import jax
+
+    try:
+        yield
+    except jax.errors.JaxRuntimeError as err:
+        if not _is_out_of_memory(err):
+            raise
+        path, samples, done, n_chunks = stop.where
+        raise RunError(f"the device ran out of memory after chunk {done}/{n_chunks} ({_one_line(err, 120)}): "
+                       f"{_oom_advice(budget_bytes, plan)}; {path} keeps {samples} samples of finished chunks "
+                       "(completed = 0): continue with --resume (same chunk plan) once the device has room") from None
+
+
+def _call_chunk(fn, args):
+    """Launch one chunk (asynchronous); the test suite replaces it to simulate a device OOM."""
+    return fn(*args)
 
 
 class Progress:
@@ -610,19 +668,27 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
         itemsize = np.dtype(dtype).itemsize
         ground_run = ground_setup(config, fleet.state, n_nodes, whole_state)  # None without stations
         written = variables + (GROUND_SERIES_NAMES if ground_run else ())  # time series in the file
-        ground_bytes = 2 * 8 * n_nodes * len(ground_run[2]["names"]) if ground_run else 0
-        outputs_per_chunk = plan_chunks(
-            total_outputs,
-            _sample_bytes_per_output(variables, n_nodes, len(fleet.component_names), itemsize) + ground_bytes,
-            sim.chunk_outputs,
-        )
+        state_bytes = _bytes_per_node(fleet.state, n_nodes) + (_bytes_per_node(ground_run[1], n_nodes) if ground_run else 0)
+        memory = ChunkMemory.estimate(
+            n_nodes=n_nodes, steps_per_output=steps_per_output, n_devices=n_dev,
+            sample_bytes_per_node=_sample_bytes_per_node(
+                variables, len(fleet.component_names), itemsize, len(ground_run[2]["names"]) if ground_run else 0),
+            params_bytes_per_node=_bytes_per_node(fleet.params, n_nodes), state_bytes_per_node=state_bytes)
+        budget_bytes = float(sim.memory_budget_mib) * MIB
         if restart_info is not None:  # the same chunk plan as the interrupted run
-            outputs_per_chunk = int(restart_info.get("outputs_per_chunk", outputs_per_chunk))
+            outputs_per_chunk = int(restart_info["outputs_per_chunk"])
+        else:
+            try:
+                outputs_per_chunk = plan_chunks(total_outputs, memory, budget_bytes, sim.chunk_outputs, n_nodes)
+            except MemoryBudgetError as err:
+                raise ConfigError([str(err)]) from None
         n_chunks = math.ceil(total_outputs / outputs_per_chunk)
         dt_s = clock_step_s(sim.step_s)
         total = jnp.asarray(total_steps)
         plan = {"outputs_per_chunk": outputs_per_chunk, "chunks": n_chunks,
-                "steps_per_output": steps_per_output, "total_steps": total_steps}
+                "steps_per_output": steps_per_output, "total_steps": total_steps,
+                "memory_budget_mib": float(sim.memory_budget_mib),
+                "chunk_bytes_estimated": memory.chunk_bytes(outputs_per_chunk)}
 
         writer, state, k0 = _open_output(
             path, config, fleet, written, total_outputs, plan, overwrite, resume, ground=ground_run,
@@ -640,11 +706,13 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
             })
 
         try:
-            chunk_fn = make_chunk_fn(
-                propagator_for(sim), SHADOW_MODELS[sim.shadow], steps_per_output, outputs_per_chunk, variables,
-                albedo_model=ALBEDO_MODELS[config.environment.albedo_model](),
-                ground=ground_run[0] if ground_run else None,
-            )
+            def make_chunk(outputs):
+                return make_chunk_fn(
+                    propagator_for(sim), SHADOW_MODELS[sim.shadow], steps_per_output, outputs, variables,
+                    albedo_model=ALBEDO_MODELS[config.environment.albedo_model](),
+                    ground=ground_run[0] if ground_run else None,
+                )
+
             gstate = ground_run[1] if ground_run else None  # restored by _open_output on a resume
             params = fleet.params
             n_pad = (-n_nodes) % n_dev
@@ -658,6 +726,30 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 if gstate is not None:
                     gstate = jax.device_put(_pad_nodes(gstate, n_pad), by_node)
                 env = jax.device_put(env, NamedSharding(mesh, PartitionSpec()))
+
+            # compiled ahead, so that XLA's own memory figures check the plan (a short estimate
+            # shrinks the chunk once, before any chunk runs)
+            args0 = (params, state, env, jnp.asarray(k0 * outputs_per_chunk * steps_per_output), total, dt_s) \
+                + ((gstate,) if gstate is not None else ())
+            chunk_fn = _compile_or_explain(make_chunk(outputs_per_chunk), args0, budget_bytes, path)
+            measured = _measured_bytes(chunk_fn, n_dev, outputs_per_chunk * memory.sample_bytes, n_nodes * state_bytes)
+            if (measured > budget_bytes and restart_info is None and not sim.chunk_outputs
+                    and outputs_per_chunk > 1):
+                per_output = max(1.0, (measured - memory.fixed_bytes) / outputs_per_chunk)
+                fit = max(1, int((budget_bytes - memory.fixed_bytes) // per_output))
+                n_chunks = math.ceil(total_outputs / min(fit, outputs_per_chunk))
+                outputs_per_chunk = math.ceil(total_outputs / n_chunks)
+                chunk_fn = _compile_or_explain(make_chunk(outputs_per_chunk), args0, budget_bytes, path)
+                measured = _measured_bytes(chunk_fn, n_dev, outputs_per_chunk * memory.sample_bytes,
+                                           n_nodes * state_bytes)
+                plan.update(outputs_per_chunk=outputs_per_chunk, chunks=n_chunks,
+                            chunk_bytes_estimated=int(memory.fixed_bytes + per_output * outputs_per_chunk))
+                leaves = _restart_leaves(state, n_nodes)  # the initial state, with the new plan
+                if gstate is not None:
+                    leaves.update(_ground_leaves(gstate, n_nodes))
+                writer.write_restart(leaves, {**plan, "next_chunk": 0})
+                del leaves
+            plan["chunk_bytes_measured"] = int(measured)
 
             bar = Progress(total_steps, n_nodes, stream=stream, enabled=progress,
                            start_steps=min(k0 * outputs_per_chunk * steps_per_output, total_steps))
@@ -689,7 +781,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
             pause_after = _test_pause_after()
             compile_s = float("nan")
 
-            with stop.armed_during_chunks():
+            with stop.armed_during_chunks(), _out_of_memory_explained(stop, budget_bytes, plan):
                 stop.where = (path, writer.samples_written, k0, n_chunks)
 
                 def first_step(k):
@@ -697,8 +789,8 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
 
                 def launch(k, state, gstate):
                     if gstate is None:
-                        return chunk_fn(params, state, env, first_step(k), total, dt_s)
-                    return chunk_fn(params, state, env, first_step(k), total, dt_s, gstate)
+                        return _call_chunk(chunk_fn, (params, state, env, first_step(k), total, dt_s))
+                    return _call_chunk(chunk_fn, (params, state, env, first_step(k), total, dt_s, gstate))
 
                 if k0 < n_chunks:
                     pending = launch(k0, state, gstate)
