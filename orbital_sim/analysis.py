@@ -471,7 +471,10 @@ def _select_node(config, node):
             pick = {key: value[j:j + 1] for key, value in (group.elements or group.states).items()}
             group1 = NodeGroup(class_name=group.class_name, names=[group.names[j]],
                                elements=pick if group.elements is not None else None,
-                               states=pick if group.states is not None else None)
+                               states=pick if group.states is not None else None,
+                               formation=None if group.formation is None else {
+                                   key: (value if key == "reference_elements" or value is None else value[j:j + 1])
+                                   for key, value in group.formation.items()})
             entries = tuple(config.constellation_entries)
             entries = entries[g_index:g_index + 1] if entries else entries
             return dataclasses.replace(config, constellation=[group1], constellation_entries=entries)

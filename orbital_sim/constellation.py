@@ -113,13 +113,18 @@ class NodeGroup:
       (angles in [0, 2 pi)).
     - ``states``: ``r_eci_m`` [m] (n, 3), ``v_eci_m_s`` [m/s] (n, 3), at the epoch.
 
-    The other is ``None``.
+    The other is ``None``. ``cluster`` groups also carry ``formation``: the reference orbit's
+    design (mean) elements ``reference_elements`` (6,) (a_m, e, i_rad, raan_rad, argp_rad,
+    mean_anomaly_rad) and the ``offsets_rsw_m`` (n, 3) and ``rates_rsw_per_n`` ((n, 3) or
+    None) of :func:`cluster_states`, so that the formation can be placed again around an
+    osculating reference (``orbital_sim.fleet``, Cowell).
     """
 
     class_name: str
     names: list[str]
     elements: dict[str, np.ndarray] | None = None
     states: dict[str, np.ndarray] | None = None
+    formation: dict | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -245,7 +250,8 @@ def build_group(entry: ConstellationEntry, epoch) -> NodeGroup:
     names = node_names(entry)
     arrays = builders[entry.type](entry.params, epoch)
     if entry.type in ("states", "cluster", "tle"):
-        return NodeGroup(class_name=entry.node_class, names=names, states=arrays)
+        formation = arrays.pop("formation", None)
+        return NodeGroup(class_name=entry.node_class, names=names, states=arrays, formation=formation)
     return NodeGroup(class_name=entry.node_class, names=names, elements=arrays)
 
 
@@ -436,7 +442,9 @@ def _build_cluster(p, epoch):
     else:
         offsets, rates = np.asarray(p["offsets_rsw_m"], dtype=np.float64).reshape(-1, 3), None
     r, v = cluster_states(r_ref, v_ref, offsets, rates)
-    return {"r_eci_m": r, "v_eci_m_s": v}
+    reference = np.array([a_m, e, inclination, raan, float(p["argp_rad"]), float(p["mean_anomaly_rad"])])
+    return {"r_eci_m": r, "v_eci_m_s": v,
+            "formation": {"reference_elements": reference, "offsets_rsw_m": offsets, "rates_rsw_per_n": rates}}
 
 
 def _build_tle(p, epoch):

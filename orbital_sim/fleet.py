@@ -108,8 +108,9 @@ def shared_component_names(config: Config) -> list[str]:
     return list(first)
 
 
-#: constellation entry types whose elements are design (mean) elements
-MEAN_ELEMENT_TYPES = ("sso", "walker_delta")
+#: constellation entry types whose elements are design (mean) elements (a cluster's: those of
+#: its reference orbit, around which the formation is placed)
+MEAN_ELEMENT_TYPES = ("sso", "walker_delta", "cluster")
 
 
 @functools.lru_cache(maxsize=8)
@@ -212,6 +213,14 @@ def build_fleet(config: Config, dtype=np.float64) -> Fleet:
                 el = osculating_from_mean(el, zonal_harmonics=sim.zonal_harmonics)
             r, v = to_state(*(jnp.asarray(el[:, k]) for k in range(6)))
             r, v = np.asarray(r), np.asarray(v)
+        elif g.formation is not None and sim.propagator == "cowell" and entry_type in MEAN_ELEMENT_TYPES:
+            from orbital_sim.constellation import cluster_states
+
+            f = g.formation  # the formation placed again around the osculating reference
+            ref = osculating_from_mean(f["reference_elements"][None, :], zonal_harmonics=sim.zonal_harmonics)[0]
+            r_ref, v_ref = (np.asarray(x) for x in elements_to_state(*(jnp.asarray(x) for x in ref), gm))
+            r, v = cluster_states(r_ref, v_ref, f["offsets_rsw_m"], f["rates_rsw_per_n"])
+            el = np.asarray(to_elements(jnp.asarray(r), jnp.asarray(v)))
         else:
             r = np.asarray(g.states["r_eci_m"], dtype=np.float64)
             v = np.asarray(g.states["v_eci_m_s"], dtype=np.float64)
