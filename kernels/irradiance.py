@@ -14,8 +14,12 @@ surface has a back face with normal -n.
 
 Pointing rules (``POINTING_CODES``): ``sun`` (normal tracks the Sun), ``nadir``, ``zenith``,
 ``orbit_normal`` (h = r x v), ``anti_orbit_normal``, ``sun_edge`` (n = unit(s x r): edge-on to
-the Sun and to the Earth's centre, the usual radiator placement; falls back to the orbit normal
-when the Sun is exactly at zenith or nadir), ``ram`` (along the velocity), ``wake``, and
+the Sun and to the Earth's centre, the usual radiator placement: the ideal yaw-steering
+attitude; falls back to the orbit normal when the Sun is exactly at zenith or nadir. Its sign
+cannot be continuous everywhere: near orbit noon and midnight at small beta it turns by about
+180 deg within a few beta of orbit, as yaw-steered spacecraft do (GPS's noon turn), and at
+beta = 0 it flips there; the flip exchanges mirror images about the orbit plane, so absorbed
+fluxes stay continuous (tests/kernels/test_sun_edge.py)), ``ram`` (along the velocity), ``wake``, and
 ``rsw`` (a fixed unit vector in the radial / along-track / orbit-normal frame).
 """
 
