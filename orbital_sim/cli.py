@@ -316,6 +316,27 @@ def cmd_info(args) -> int:
     return EXIT_OK
 
 
+def cmd_approaches(args) -> int:
+    """``orbital-sim approaches OUT.h5 [--below METRES] [--json]``: the file's close approaches."""
+    import json
+
+    from orbital_sim.approaches import approach_records, format_records
+
+    if args.below is not None and not args.below >= 0:
+        _print_err(f"orbital-sim: --below = {args.below:g}: must be a distance >= 0 m")
+        return EXIT_USAGE
+    try:
+        records = approach_records(args.file, args.below)
+    except (OSError, KeyError, ValueError) as err:
+        _print_err(f"orbital-sim: cannot read {args.file}: {err}")
+        return EXIT_FAILURE
+    if records is None:
+        _print_err(f"orbital-sim: {args.file} holds no approaches: the run had no [approaches] table")
+        return EXIT_FAILURE
+    print("\n".join(json.dumps(r) for r in records) if args.json else format_records(records, args.below))
+    return EXIT_OK
+
+
 def _launch_prices(values) -> tuple[float, ...] | None:
     """--launch-price-per-kg values (repeatable, each a number or a comma list) -> floats."""
     if not values:
@@ -563,6 +584,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="representative nodes per class, those with the most eclipse (default 1)")
     p_size.add_argument("--json", action="store_true", help="print the results as JSON")
     p_size.set_defaults(func=cmd_size)
+
+    p_appr = sub.add_parser("approaches", help="close approaches between nodes ([approaches] in the config)")
+    p_appr.add_argument("file", help="result file (.h5)")
+    p_appr.add_argument("--below", type=float, metavar="METRES", help="only approaches at or below this distance")
+    p_appr.add_argument("--json", action="store_true", help="one JSON object per line")
+    p_appr.set_defaults(func=cmd_approaches)
 
     p_bench = sub.add_parser("bench", help="kernel throughput (node-steps/s) on this machine's device, with a "
                                            "plain-NumPy baseline measured in the same run")

@@ -331,6 +331,7 @@ class Config:
     constellation_entries: tuple[ConstellationEntry, ...] = ()  # the validated entries
     sweep: Any = None  # orbital_sim.sweep.SweepConfig when the config has [sweep]; else None
     ground_stations: tuple[GroundStationConfig, ...] = ()  # [[ground_station]] entries, in order
+    approaches: Any = None  # orbital_sim.approaches.ApproachesConfig when the config has [approaches]
 
     @property
     def n_nodes(self) -> int:
@@ -542,7 +543,10 @@ ENTRY_SCHEMAS = {
         "max_age_days": _num("d", 0, lo_open=True, default=30.0),  # |run epoch - TLE epoch| allowed
     },
 }
-TOP_LEVEL_KEYS = ("simulation", "environment", "output", "node_class", "constellation", "sweep", "ground_station")
+TOP_LEVEL_KEYS = ("simulation", "environment", "output", "node_class", "constellation", "sweep", "ground_station",
+                  "approaches")
+#: [approaches] (orbital_sim/approaches.py): pairs closer than threshold_m are listed
+APPROACHES_SCHEMA = {"threshold_m": _num("m", 0, 1.0e7, lo_open=True, default=5000.0)}
 
 # config unit -> (key suffix, SI key suffix, factor, offset): SI = factor * value + offset
 _SI_CONVERSIONS = {
@@ -1431,7 +1435,16 @@ def _check_document(c: _Checker, raw) -> dict | None:
         "node_classes": classes,
         "entries": entries,
         "ground_stations": _check_ground_stations(c, raw),
+        "approaches": _optional_table(c, raw, "approaches", APPROACHES_SCHEMA),
     }
+
+
+def _optional_table(c: _Checker, raw: Mapping, key: str, schema) -> dict | None:
+    """An optional top-level table checked against ``schema`` (None when absent)."""
+    if not isinstance(raw, Mapping) or key not in raw:
+        return None
+    sub = c.subtable(raw, key, "", required=False, what=f"[{key}]")
+    return None if sub is None else c.table(sub, schema, key)
 
 
 def _build_node_class(d: dict) -> NodeClassConfig:
@@ -1478,7 +1491,16 @@ def validate_dict(raw: dict, source_toml: str | None = None) -> Config:
         source_toml=source_toml if source_toml is not None else dumps_toml(raw),
         constellation_entries=entries,
         ground_stations=tuple(GroundStationConfig(**g) for g in parts["ground_stations"]),
+        approaches=_approaches(parts["approaches"]),
     )
+
+
+def _approaches(values: dict | None):
+    if values is None:
+        return None
+    from orbital_sim.approaches import ApproachesConfig
+
+    return ApproachesConfig(**values)
 
 
 # --------------------------------------------------------------------------------------------

@@ -114,8 +114,15 @@ GROUND_SUMMARY: dict[str, tuple[tuple[str, ...], str, str]] = {
                         "longest time without contact (gaps at the run's start and end included)"),
     "contact_time": (("node", "station"), "s", "total time in contact"),
 }
+#: Close approaches (``[approaches]``, orbital_sim/approaches.py; the list is in group ``approaches``)
+APPROACH_SUMMARY: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "closest_approach_distance": (("node",), "m", "smallest separation from another node (NaN: none below "
+                                  "the approaches threshold)"),
+    "closest_approach_time": (("node",), "s", "time of the closest approach since the epoch"),
+    "closest_approach_node": (("node",), "1", "index along node of the other node (-1: none)"),
+}
 _ALL_SERIES = {**TIME_SERIES, **GROUND_SERIES}
-_ALL_SUMMARY = {**SUMMARY, **GROUND_SUMMARY}
+_ALL_SUMMARY = {**SUMMARY, **GROUND_SUMMARY, **APPROACH_SUMMARY}
 
 #: Fault codes of the ``status`` summary variable (CF flag_values / flag_meanings).
 STATUS_FLAGS: dict[int, str] = {0: "ok", 1: "non_finite_state", 2: "below_surface"}
@@ -960,7 +967,7 @@ class ResultWriter:
                     raise ValueError("status: integer fault codes in -128..127 expected")
                 arr = arr.astype(np.int8)
             else:
-                arr = arr.astype(np.float64)
+                arr = arr.astype(np.int32 if arr.dtype.kind in "iu" else np.float64)
             arrays[name] = arr
         self._reserve(sum(a.nbytes for a in arrays.values()) + 16 * 1024 * len(arrays))
         for name, arr in arrays.items():

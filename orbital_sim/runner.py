@@ -664,6 +664,11 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
         steps_per_output = int(round(sim.output_every_s / sim.step_s))
         total_outputs = total_steps // steps_per_output
         variables = tuple(config.output.variables)
+        screening = getattr(config, "approaches", None)  # [approaches]: r, v from every chunk
+        if screening is not None and (part is not None or getattr(config, "sweep", None) is not None):
+            raise RunError("[approaches] screens one whole fleet: it cannot run with [sweep] or several processes")
+        from orbital_sim.approaches import SCREEN_VARIABLES, RunScreen
+        kernel_vars = variables + tuple(v for v in SCREEN_VARIABLES if screening and v not in variables)
         n_nodes = len(fleet.names)
         itemsize = np.dtype(dtype).itemsize
         ground_run = ground_setup(config, fleet.state, n_nodes, whole_state)  # None without stations
@@ -672,7 +677,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
         memory = ChunkMemory.estimate(
             n_nodes=n_nodes, steps_per_output=steps_per_output, n_devices=n_dev,
             sample_bytes_per_node=_sample_bytes_per_node(
-                variables, len(fleet.component_names), itemsize, len(ground_run[2]["names"]) if ground_run else 0),
+                kernel_vars, len(fleet.component_names), itemsize, len(ground_run[2]["names"]) if ground_run else 0),
             params_bytes_per_node=_bytes_per_node(fleet.params, n_nodes), state_bytes_per_node=state_bytes)
         budget_bytes = float(sim.memory_budget_mib) * MIB
         if restart_info is not None:  # the same chunk plan as the interrupted run
@@ -708,12 +713,16 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
         try:
             def make_chunk(outputs):
                 return make_chunk_fn(
-                    propagator_for(sim), SHADOW_MODELS[sim.shadow], steps_per_output, outputs, variables,
+                    propagator_for(sim), SHADOW_MODELS[sim.shadow], steps_per_output, outputs, kernel_vars,
                     albedo_model=ALBEDO_MODELS[config.environment.albedo_model](),
                     ground=ground_run[0] if ground_run else None,
                 )
 
             gstate = ground_run[1] if ground_run else None  # restored by _open_output on a resume
+            screen = None if screening is None else RunScreen(
+                screening, writer, params=fleet.params, propagator=propagator_for(sim), env=env, simulation=sim,
+                state=state, t0_s=min(k0 * outputs_per_chunk, total_outputs) * sim.output_every_s,
+                total_outputs=total_outputs)
             params = fleet.params
             n_pad = (-n_nodes) % n_dev
             if n_dev > 1:  # nodes split over the devices along the mesh axis "node"
@@ -801,11 +810,13 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                     pending = launch(k + 1, state, gstate) if k + 1 < n_chunks else None
                     n_valid = min(outputs_per_chunk, total_outputs - k * outputs_per_chunk)
                     host = {name: np.asarray(samples[name])[:n_valid, :n_nodes] for name in written}
+                    index0 = k * outputs_per_chunk
+                    times = (np.arange(index0, index0 + n_valid) + 1) * sim.output_every_s
+                    if screen is not None:
+                        screen.chunk(times, samples, n_valid, n_nodes)
                     del samples  # with ``host`` (views on CPU): chunk k, beside chunk k+1 being computed
                     if k == k0:
                         compile_s = time.perf_counter() - t_start
-                    index0 = k * outputs_per_chunk
-                    times = (np.arange(index0, index0 + n_valid) + 1) * sim.output_every_s
                     leaves = _restart_leaves(state, n_nodes)
                     if gstate is not None:
                         leaves.update(_ground_leaves(gstate, n_nodes))
@@ -840,6 +851,8 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
             if gstate is not None:
                 final_ground = jax.tree_util.tree_map(lambda x: np.asarray(x)[:n_nodes], gstate)
                 summary.update(ground_summary(final_ground, ground_run[2]["latency_bin_s"]))
+            if screen is not None:
+                summary.update(screen.summary(n_nodes))
             try:
                 writer.write_summary(summary)
             except (OSError, RuntimeError) as err:
