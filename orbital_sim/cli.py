@@ -62,6 +62,12 @@ def cmd_run(args) -> int:
     from orbital_sim.runner import RunError, RunInterrupted, run
 
     out = Path(args.output) if args.output else Path(config.output.path)
+    if args.no_cache:  # read by orbital_sim.cache when the run starts
+        import os
+
+        from orbital_sim.cache import CACHE_ENV
+
+        os.environ[CACHE_ENV] = "off"
     if args.resume and args.overwrite:
         _print_err("orbital-sim: --resume and --overwrite exclude each other (continue the file, or replace it)")
         return EXIT_USAGE
@@ -498,6 +504,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--resume", action="store_true",
                        help="continue an unfinished output file from its last finished chunk (same config)")
     p_run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary table")
+    p_run.add_argument("--no-cache", action="store_true",
+                       help="do not use the compiled-kernel cache ($XDG_CACHE_HOME/orbital_sim; also "
+                            "ORBITAL_SIM_COMPILATION_CACHE=off)")
     p_run.add_argument("--num-processes", metavar="P",
                        help="multi-process run (jax.distributed): P processes, each simulating a slice of the "
                             "nodes into OUT.part{i}ofP.h5; process 0 stitches them into OUT "

@@ -175,6 +175,7 @@ class OutputConfig:
     path: str  # HDF5 file to write
     variables: tuple[str, ...]  # time series to write, from OUTPUT_VARIABLES
     compression: int  # gzip level, 0 = none
+    dtype: str = "auto"  # time-series storage: "auto" (the run's precision) | "float32" (rounded on the device)
 
 
 @dataclass(frozen=True)
@@ -408,6 +409,7 @@ OUTPUT_SCHEMA = {
     "path": _kind("str", default="orbital_sim_out.h5"),
     "variables": _kind("choices_list", default=DEFAULT_OUTPUT_VARIABLES, choices=OUTPUT_VARIABLES),
     "compression": _int(0, 9, default=4),
+    "dtype": _choice("auto", "float32", default="auto"),  # storage of the time series; auto = simulation.dtype
 }
 COMPUTE_SCHEMA = {
     "accelerators": _int(0, 1_000_000),  # upper bounds here catch typos (1e300), not designs

@@ -1,6 +1,8 @@
 """Test set-up: float64 on, rank promotion raises, seeded randomness only (STYLE 16)."""
 
 import os
+import shutil
+import tempfile
 
 import jax
 import numpy as np
@@ -12,6 +14,24 @@ os.environ.setdefault("ORBITAL_SIM_CPU_DEVICES", "1")
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
+
+
+_CACHE_ENV = "ORBITAL_SIM_COMPILATION_CACHE"  # orbital_sim.cache.CACHE_ENV (not imported: conftest stays light)
+
+
+def pytest_configure(config):
+    """Runs of the suite share one temporary compiled-kernel cache (orbital_sim/cache.py), made
+    by the controlling process before the xdist workers start (they inherit the variable), and
+    never touch the user's ~/.cache/orbital_sim. Tests of the cache set their own."""
+    if _CACHE_ENV not in os.environ and not hasattr(config, "workerinput"):
+        config._orbital_sim_cache = tempfile.mkdtemp(prefix="orbital_sim_test_cache_")
+        os.environ[_CACHE_ENV] = config._orbital_sim_cache
+
+
+def pytest_unconfigure(config):
+    directory = getattr(config, "_orbital_sim_cache", None)
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture
