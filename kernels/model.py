@@ -24,7 +24,7 @@ from . import constants as c
 from .pytree import pytree_dataclass
 from .ground import ground_node_step, stations_eci
 from .irradiance import surface_fluxes_two_faces, surface_normals
-from .power import array_efficiency, power_step, throttle_factor
+from .power import array_efficiency, compute_utilization, power_step
 from .shadow import beta_angle
 from .sun import sun_position_eci
 from .thermal import thermal_step
@@ -212,13 +212,13 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
         array_power_w = eta * params.array_packing * cells_incident_w
         soc = state.battery_energy_j / params.battery_capacity_j
         floor_soc = params.battery_floor_j / params.battery_capacity_j
-        throttle = throttle_factor(
-            params.chip_component @ t0, soc, params.throttle_temperature_k, params.throttle_band_k,
-            params.throttle_soc, floor_soc,
-        )
         compute_nominal_w = params.accelerators * params.accelerator_power_w
+        utilization = compute_utilization(  # the SOC throttle spares what the array covers
+            array_power_w, params.bus_power_w, compute_nominal_w, params.utilization, params.chip_component @ t0,
+            soc, params.throttle_temperature_k, params.throttle_band_k, params.throttle_soc, floor_soc,
+        )
         flows = power_step(
-            array_power_w, params.bus_power_w, compute_nominal_w, params.utilization * throttle,
+            array_power_w, params.bus_power_w, compute_nominal_w, utilization,
             state.battery_energy_j, params.battery_capacity_j, params.battery_floor_j,
             params.charge_efficiency, params.discharge_efficiency, dt_s,
         )
