@@ -237,13 +237,40 @@ def test_same_orbit_in_simulator_and_reference(results):
         assert case["orbit_error_m"] < 1.0, name
 
 
-def test_events_command_prints_the_contacts(results):
-    case = results["geo_equinox"]
+def _events_cli_passes(case) -> tuple[str, list[list[str]]]:
+    """Run ``python -m orbital_sim.analysis events`` on a case's result; (stdout, the token
+    lists of its pass lines: date, time, four contacts, umbra s, total s, beta deg)."""
     proc = subprocess.run([sys.executable, "-m", "orbital_sim.analysis", "events", str(case["result"]),
-                           "--node", str(case["node"])], capture_output=True, text=True, timeout=60)
+                           "--node", str(case["node"])], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert "1 eclipse pass(es)" in proc.stdout
-    assert f"{case['simulator']['penumbra_entry'][0]:9.2f}" in proc.stdout
+    rows = [line.split() for line in proc.stdout.splitlines()[2:] if line.strip()]
+    return proc.stdout, rows
+
+
+@pytest.mark.parametrize("name", ["geo_equinox", "leo_400km_51.6deg"])
+def test_events_command_prints_the_reference_contacts(results, name):
+    """The CLI's printed table against the independent reference (DOP853 orbit, bisected
+    contacts; tests/reference/eclipse_ref.py), not against the code it prints: every contact
+    within TOLERANCE_S (1 s), the umbra and total durations within 2 s, the UTC column at the
+    epoch plus the reference's penumbra entry (to the printed second, +-1 s)."""
+    import datetime as dt
+
+    case = results[name]
+    ref = case["reference"]
+    stdout, rows = _events_cli_passes(case)
+    n_ref = len(ref["penumbra_entry"])
+    assert f"{n_ref} eclipse pass(es)" in stdout and len(rows) == n_ref, stdout
+    epoch = dt.datetime.fromisoformat(stdout.split("times in s since ")[1].split(" ")[0].replace("Z", "+00:00"))
+    for k, row in enumerate(rows):
+        printed = [float(x) for x in row[2:6]]
+        for contact, value in zip(eclipse_ref.CONTACT_NAMES, printed):
+            assert value == pytest.approx(float(ref[contact][k]), abs=TOLERANCE_S), (name, k, contact)
+        umbra_s, total_s = float(row[6]), float(row[7])
+        assert umbra_s == pytest.approx(float(ref["umbra_exit"][k] - ref["umbra_entry"][k]), abs=2 * TOLERANCE_S)
+        assert total_s == pytest.approx(float(ref["penumbra_exit"][k] - ref["penumbra_entry"][k]), abs=2 * TOLERANCE_S)
+        utc = dt.datetime.fromisoformat(f"{row[0]}T{row[1]}+00:00")
+        expected = epoch + dt.timedelta(seconds=float(ref["penumbra_entry"][k]))
+        assert abs((utc - expected).total_seconds()) <= 1.0 + TOLERANCE_S, (utc, expected)
 
 
 # ------------------------------------------------------------------ the contact estimator alone
@@ -305,3 +332,4 @@ if __name__ == "__main__":
     enable_float64()
     with tempfile.TemporaryDirectory() as tmp:
         print(format_table(measure(Path(tmp))))
+
