@@ -216,6 +216,11 @@ class BatteryConfig:
     charge_efficiency: float  # [1]
     discharge_efficiency: float  # [1]
     component: str  # component that receives the battery losses
+    # optional cycle-life relation N(D) = cycle_life_cycles (cycle_life_dod / D)^cycle_life_exponent
+    cycle_life_cycles: float | None = None  # [count] cycles to end of life at cycle_life_dod
+    cycle_life_dod: float | None = None  # [1] depth of discharge of that reference point
+    cycle_life_exponent: float | None = None  # [1] power-law exponent
+    cycle_life_source: str | None = None  # where the three numbers come from (cell test data)
 
 
 @dataclass(frozen=True)
@@ -430,6 +435,8 @@ POWER_SCHEMA = {
     "array_age_years": _num("yr", 0, 30, default=0.0),
     "array_component": _kind("name"),
 }
+#: the numeric keys of the optional cycle-life relation, with their upper bounds
+CYCLE_LIFE_KEYS = {"cycle_life_cycles": 1e9, "cycle_life_dod": 1.0, "cycle_life_exponent": 10.0}
 BATTERY_SCHEMA = {
     "capacity_kwh": _num("kWh", 0, 1e6, lo_open=True),
     "initial_soc": _num("", **_FRACTION, default=0.9),
@@ -438,6 +445,8 @@ BATTERY_SCHEMA = {
     "charge_efficiency": _num("", 0, 1, lo_open=True, default=0.97),
     "discharge_efficiency": _num("", 0, 1, lo_open=True, default=0.97),
     "component": _kind("name"),
+    **{key: _num("", 0, hi, lo_open=True, default=None) for key, hi in CYCLE_LIFE_KEYS.items()},
+    "cycle_life_source": _kind("str", default=None),
 }
 COMPONENT_SCHEMA = {
     "heat_capacity_j_k": _num("J/K", 0, 1e12, lo_open=True),
@@ -1152,6 +1161,12 @@ def _check_node_class(c: _Checker, name: str, raw, path: str) -> dict | None:
             if values is not None and key in values:
                 c.reference(f"{path}.{table}.{key}", values[key], known, "component")
     battery = out["battery"]
+    life_keys = [*CYCLE_LIFE_KEYS, "cycle_life_source"]
+    if battery is not None and 0 < sum(battery.get(k) is not None for k in life_keys) < len(life_keys):
+        for k in life_keys:
+            if battery.get(k) is None and k in battery:
+                c.note(f"{path}.battery.{k}", "required with the other cycle_life_* keys (the cycle-life relation "
+                       "N(D) = cycle_life_cycles (cycle_life_dod / D)^cycle_life_exponent and its source)")
     if battery is not None and "floor_soc" in battery:
         for other in ("initial_soc", "throttle_soc"):
             if other in battery and battery["floor_soc"] > battery[other]:

@@ -293,6 +293,37 @@ def battery_cycle_stats(state_of_charge, duration_s: float, min_dod: float = 0.0
     }
 
 
+def cycles_to_end_of_life(depth_of_discharge, cycles, dod, exponent):
+    """Cycles to end of life [count] at a depth of discharge [1]: the power law
+    N(D) = N_ref (D_ref / D)^k through the reference point (``dod``, ``cycles``) with exponent
+    ``exponent``: the usual fit of cell cycle-life test data against depth of discharge
+    (``[node_class.NAME.battery]`` ``cycle_life_*`` keys, with their source)."""
+    return cycles * (dod / np.asarray(depth_of_discharge, dtype=np.float64)) ** exponent
+
+
+def battery_life_years(state_of_charge, duration_s: float, cycles: float, dod: float, exponent: float,
+                       min_dod: float = 0.01) -> float:
+    """Years to end of life [yr] that the cycling of one node's sampled state of charge allows.
+
+    The cycles are counted as in :func:`battery_cycle_stats` (rainflow from the first peak on,
+    ranges of at least ``min_dod``); each cycle of range D uses 1 / N(D) of the life
+    (:func:`cycles_to_end_of_life`) and the uses add (Palmgren-Miner rule: M. A. Miner,
+    "Cumulative damage in fatigue", J. Appl. Mech. 12, A159-A164, 1945). Life = 1 / (damage per
+    year); ``inf`` when no counted cycle. Calendar ageing, temperature and charge rate are not
+    modelled: they only shorten the life. NaN for fewer than 2 finite samples.
+    """
+    soc = np.asarray(state_of_charge, dtype=np.float64)
+    soc = soc[np.isfinite(soc)]
+    years = float(duration_s) / _YEAR_S
+    if soc.size < 2 or years <= 0:
+        return float("nan")
+    rev = _reversals(soc)
+    first_peak = 0 if rev.size < 2 or rev[0] > rev[1] else 1
+    damage = sum(count / float(cycles_to_end_of_life(rng, cycles, dod, exponent))
+                 for rng, count in rainflow_cycles(rev[first_peak:]) if rng >= min_dod)
+    return math.inf if damage == 0 else years / damage
+
+
 def eclipse_events(sunlit_fraction, dt_s: float) -> dict[str, np.ndarray]:
     """Eclipses in a sampled sunlit fraction (time, node) with sample interval ``dt_s`` [s].
 
@@ -449,6 +480,7 @@ def _feasibility_report(path: str | os.PathLike, inputs: ReportInputs | None = N
     m_battery = np.zeros(n)
     m_accel = np.zeros(n)
     m_bus = np.zeros(n)
+    cycle_life = np.full((n, 3), np.nan)  # (cycles, dod, exponent) of the class's relation, if any
     for cname in set(node_class):
         nc = config.node_classes.get(cname)
         if nc is None:
@@ -469,6 +501,8 @@ def _feasibility_report(path: str | os.PathLike, inputs: ReportInputs | None = N
         m_battery[sel] = nc.battery.capacity_j / m.battery_specific_energy_j_kg
         m_accel[sel] = nc.compute.accelerators * m.accelerator_mass_kg
         m_bus[sel] = m.bus_mass_kg
+        if getattr(nc.battery, "cycle_life_cycles", None) is not None:
+            cycle_life[sel] = (nc.battery.cycle_life_cycles, nc.battery.cycle_life_dod, nc.battery.cycle_life_exponent)
     m_total = m_array + m_radiator + m_battery + m_accel + m_bus
 
     generated = np.asarray(summary["energy_generated"], dtype=np.float64)
@@ -484,6 +518,7 @@ def _feasibility_report(path: str | os.PathLike, inputs: ReportInputs | None = N
     dod_max = np.full(n, np.nan)
     cycles_yr = np.full(n, np.nan)
     efc_yr = np.full(n, np.nan)
+    life_yr = np.full(n, np.nan)
     latency: dict[str, np.ndarray] = {}
     with _output._open_read(path) as f:
         t = f["time"][...] if "time" in f else np.zeros(0)
@@ -503,6 +538,9 @@ def _feasibility_report(path: str | os.PathLike, inputs: ReportInputs | None = N
                     dod_max[sl.start + j] = st["dod_max"]
                     cycles_yr[sl.start + j] = st["cycles_per_year"]
                     efc_yr[sl.start + j] = st["equivalent_full_cycles_per_year"]
+                    if np.isfinite(cycle_life[sl.start + j, 0]):
+                        life_yr[sl.start + j] = battery_life_years(
+                            block[:, j], duration_s, *cycle_life[sl.start + j], min_dod=inputs.min_cycle_dod)
         if all(v in f for v in _LATENCY_VARS):
             latency = {v: np.asarray(f[v][...], dtype=np.float64) for v in _LATENCY_VARS}
     perigee = _perigee_altitudes_m(config)
@@ -577,6 +615,10 @@ def _feasibility_report(path: str | os.PathLike, inputs: ReportInputs | None = N
     add(sec, "state of charge, min", "%", lambda m: 100 * mn(soc_min, m))
     add(sec, "cycles per year (rainflow)", "1/yr", lambda m: mean(cycles_yr, m))
     add(sec, "equivalent full cycles per year", "1/yr", lambda m: mean(efc_yr, m))
+    if np.isfinite(cycle_life[:, 0]).any():  # a class gives a cycle-life relation
+        add(sec, "battery cycle life, shortest (rainflow, Miner)", "yr", lambda m: mn(life_yr, m))
+        add(sec, "battery cycle life used per year, max", "%/yr",
+            lambda m: 100 * mx(np.where(life_yr > 0, 1.0 / life_yr, np.nan), m))
     sec = "size and mass"
     add(sec, "array area per node", "m^2", lambda m: mean(array_area, m))
     add(sec, "radiator area per node", "m^2", lambda m: mean(radiator_area, m))
