@@ -557,7 +557,12 @@ def full_step_run(params, state, sun_fn, dt_s, n_steps, steps_per_output, env=No
         soc = energy / fl.battery_capacity_j
         f_temp = np.clip(1.0 - (t_chip - fl.throttle_temperature_k) / fl.throttle_band_k, 0.0, 1.0)
         f_soc = np.clip((soc - fl.floor_soc) / fl.soc_span, 0.0, 1.0)
-        compute_demand = fl.compute_nominal_w * (fl.utilization * (f_temp * f_soc))
+        # the SOC throttle cuts only the compute the battery would pay for (kernels/power.py)
+        wanted = fl.utilization * f_temp
+        nominal_safe = np.where(fl.compute_nominal_w > 0, fl.compute_nominal_w, 1.0)
+        covered = np.where(fl.compute_nominal_w > 0,
+                           np.clip((array_w - fl.bus_power_w) / nominal_safe, 0.0, wanted), 0.0)
+        compute_demand = fl.compute_nominal_w * (covered + f_soc * (wanted - covered))
         net = array_w - (fl.bus_power_w + compute_demand)
         surplus = np.maximum(net, 0.0)
         deficit = np.maximum(-net, 0.0)
