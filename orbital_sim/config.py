@@ -176,6 +176,7 @@ class OutputConfig:
     variables: tuple[str, ...]  # time series to write, from OUTPUT_VARIABLES
     compression: int  # gzip level, 0 = none
     dtype: str = "auto"  # time-series storage: "auto" (the run's precision) | "float32" (rounded on the device)
+    statistics_window_s: float | None = None  # [s] write min/max/mean per window of samples instead of the samples
 
 
 @dataclass(frozen=True)
@@ -415,6 +416,7 @@ OUTPUT_SCHEMA = {
     "variables": _kind("choices_list", default=DEFAULT_OUTPUT_VARIABLES, choices=OUTPUT_VARIABLES),
     "compression": _int(0, 9, default=4),
     "dtype": _choice("auto", "float32", default="auto"),  # storage of the time series; auto = simulation.dtype
+    "statistics_window_s": _num("s", 0, lo_open=True, default=None),  # per-window min/max/mean instead of samples
 }
 COMPUTE_SCHEMA = {
     "accelerators": _int(0, 1_000_000),  # upper bounds here catch typos (1e300), not designs
@@ -997,6 +999,19 @@ class _Checker:
 # --------------------------------------------------------------------------------------------
 
 
+def _check_statistics_window(c: _Checker, raw_value, window: float, sim: Mapping) -> None:
+    """``output.statistics_window_s``: whole samples per window, whole windows per run."""
+    every, key = sim["output_every_s"], "output.statistics_window_s"
+    ratio = window / every
+    if round(ratio) < 1 or abs(window - round(ratio) * every) > 1e-9 * window:
+        c.add(key, raw_value, f"must be a whole multiple of simulation.output_every_s ({_fmt_num(every)}) (s)")
+    elif "duration_s" in sim:
+        runs = sim["duration_s"] / window
+        if round(runs) < 1 or abs(sim["duration_s"] - round(runs) * window) > 1e-9 * sim["duration_s"]:
+            c.add(key, raw_value, f"must divide simulation.duration_s ({_fmt_num(sim['duration_s'])}) into whole "
+                  "windows (s)")
+
+
 def _check_simulation(c: _Checker, raw: Mapping) -> dict | None:
     table = c.subtable(raw, "simulation", "", required=True, what="[simulation]")
     if table is None:
@@ -1428,6 +1443,8 @@ def _check_document(c: _Checker, raw) -> dict | None:
     env = None if env_raw is None else c.table(env_raw, ENVIRONMENT_SCHEMA, "environment")
     out_raw = c.subtable(raw, "output", "", required=False, what="[output]")
     output = None if out_raw is None else c.table(out_raw, OUTPUT_SCHEMA, "output")
+    if output and sim and output.get("statistics_window_s") is not None and sim.get("output_every_s") is not None:
+        _check_statistics_window(c, out_raw["statistics_window_s"], output["statistics_window_s"], sim)
     classes_raw = c.subtable(raw, "node_class", "", required=True, what="at least one [node_class.NAME] table")
     classes = {}
     class_names = None

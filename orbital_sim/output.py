@@ -121,7 +121,23 @@ APPROACH_SUMMARY: dict[str, tuple[tuple[str, ...], str, str]] = {
     "closest_approach_time": (("node",), "s", "time of the closest approach since the epoch"),
     "closest_approach_node": (("node",), "1", "index along node of the other node (-1: none)"),
 }
-_ALL_SERIES = {**TIME_SERIES, **GROUND_SERIES}
+#: ``[output] statistics_window_s``: per node and window of samples, the minimum, maximum and
+#: mean of a time series (``NAME_window_min`` ...), written instead of its samples; ``time`` is
+#: then each window's end. A node that faulted in a window gives NaN (its samples are NaN).
+WINDOW_STATISTICS = {"min": "minimum", "max": "maximum", "mean": "mean"}
+WINDOW_SERIES: dict[str, tuple[tuple[str, ...], str, str]] = {
+    f"{name}_window_{stat}": (dims, units, f"{word} over the statistics window of the samples of: {long_name}")
+    for name, (dims, units, long_name) in {**TIME_SERIES, **GROUND_SERIES}.items()
+    for stat, word in WINDOW_STATISTICS.items()
+}
+
+
+def window_series_names(names: Sequence[str]) -> list[str]:
+    """The window-statistics variables of time series ``names`` (min, max, mean of each)."""
+    return [f"{name}_window_{stat}" for name in names for stat in WINDOW_STATISTICS]
+
+
+_ALL_SERIES = {**TIME_SERIES, **GROUND_SERIES, **WINDOW_SERIES}
 _ALL_SUMMARY = {**SUMMARY, **GROUND_SUMMARY, **APPROACH_SUMMARY}
 
 #: Fault codes of the ``status`` summary variable (CF flag_values / flag_meanings).

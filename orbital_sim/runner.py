@@ -203,6 +203,20 @@ def _out_of_memory_explained(stop, budget_bytes: float, plan: dict):
                        "(completed = 0): continue with --resume (same chunk plan) once the device has room") from None
 
 
+def _window_statistics(samples, names, n_valid: int, per_window: int, storage, n_nodes: int) -> dict:
+    """Per window of ``per_window`` samples, on the device: ``{NAME_window_min/max/mean: host array
+    (windows, node, ...)}`` of the chunk's first ``n_valid`` samples (whole windows)."""
+    import jax.numpy as jnp
+
+    out = {}
+    for name in names:
+        x = samples[name][:n_valid]
+        x = x.reshape((n_valid // per_window, per_window) + x.shape[1:])
+        for stat, reduce in (("min", jnp.min), ("max", jnp.max), ("mean", jnp.mean)):
+            out[f"{name}_window_{stat}"] = np.asarray(storage(reduce(x, axis=1)))[:, :n_nodes]
+    return out
+
+
 def _call_chunk(fn, args):
     """Launch one chunk (asynchronous); the test suite replaces it to simulate a device OOM."""
     return fn(*args)
@@ -677,6 +691,10 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
         written = variables + (GROUND_SERIES_NAMES if ground_run else ())  # time series in the file
         # [output] dtype = "float32": samples rounded to float32 on the device (half the bytes moved and written)
         storage = (lambda x: x.astype(jnp.float32)) if config.output.dtype == "float32" else (lambda x: x)
+        # [output] statistics_window_s: the file's rows are windows of samples (min/max/mean, reduced on the device)
+        window_s = config.output.statistics_window_s
+        per_window = int(round(window_s / sim.output_every_s)) if window_s else 1
+        file_series = output.window_series_names(written) if window_s else written
         state_bytes = _bytes_per_node(fleet.state, n_nodes) + (_bytes_per_node(ground_run[1], n_nodes) if ground_run else 0)
         memory = ChunkMemory.estimate(
             n_nodes=n_nodes, steps_per_output=steps_per_output, n_devices=n_dev,
@@ -691,16 +709,17 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 outputs_per_chunk = plan_chunks(total_outputs, memory, budget_bytes, sim.chunk_outputs, n_nodes)
             except MemoryBudgetError as err:
                 raise ConfigError([str(err)]) from None
+            outputs_per_chunk = max(per_window, outputs_per_chunk // per_window * per_window)  # whole windows
         n_chunks = math.ceil(total_outputs / outputs_per_chunk)
         dt_s = clock_step_s(sim.step_s)
         total = jnp.asarray(total_steps)
         plan = {"outputs_per_chunk": outputs_per_chunk, "chunks": n_chunks,
                 "steps_per_output": steps_per_output, "total_steps": total_steps,
                 "memory_budget_mib": float(sim.memory_budget_mib),
-                "chunk_bytes_estimated": memory.chunk_bytes(outputs_per_chunk)}
+                "chunk_bytes_estimated": memory.chunk_bytes(outputs_per_chunk), "samples_per_window": per_window}
 
         writer, state, k0 = _open_output(
-            path, config, fleet, written, total_outputs, plan, overwrite, resume, ground=ground_run,
+            path, config, fleet, file_series, total_outputs // per_window, plan, overwrite, resume, ground=ground_run,
             attrs={
                 "title": f"orbital_sim run: {n_nodes} nodes, {sim.duration_s:g} s from {sim.epoch_iso}",
                 "software_version": __version__,
@@ -752,6 +771,8 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 fit = max(1, int((budget_bytes - memory.fixed_bytes) // per_output))
                 n_chunks = math.ceil(total_outputs / min(fit, outputs_per_chunk))
                 outputs_per_chunk = math.ceil(total_outputs / n_chunks)
+                outputs_per_chunk = max(per_window, outputs_per_chunk // per_window * per_window)
+                n_chunks = math.ceil(total_outputs / outputs_per_chunk)
                 chunk_fn = _compile_or_explain(make_chunk(outputs_per_chunk), args0, budget_bytes, path)
                 measured = _measured_bytes(chunk_fn, n_dev, outputs_per_chunk * memory.sample_bytes,
                                            n_nodes * state_bytes)
@@ -813,11 +834,14 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                     # queue the next chunk before pulling this one to the host (None: drop the last)
                     pending = launch(k + 1, state, gstate) if k + 1 < n_chunks else None
                     n_valid = min(outputs_per_chunk, total_outputs - k * outputs_per_chunk)
-                    host = {name: np.asarray(storage(samples[name]))[:n_valid, :n_nodes] for name in written}
+                    host = _window_statistics(samples, written, n_valid, per_window, storage, n_nodes) if window_s \
+                        else {name: np.asarray(storage(samples[name]))[:n_valid, :n_nodes] for name in written}
                     index0 = k * outputs_per_chunk
                     times = (np.arange(index0, index0 + n_valid) + 1) * sim.output_every_s
                     if screen is not None:
                         screen.chunk(times, samples, n_valid, n_nodes)
+                    if window_s:  # the file's rows: one per window, at its end
+                        times = (np.arange(index0 // per_window, (index0 + n_valid) // per_window) + 1) * window_s
                     del samples  # with ``host`` (views on CPU): chunk k, beside chunk k+1 being computed
                     if k == k0:
                         compile_s = time.perf_counter() - t_start
@@ -931,7 +955,8 @@ def _open_output(path, config, fleet, variables, total_outputs, plan, overwrite,
                 raise RunError(f"cannot resume: {path} was planned with {key} = {info[key]}, this run "
                                f"has {plan[key]}")
         k0, samples = int(info["next_chunk"]), int(info["samples"])
-        if samples != min(k0 * plan["outputs_per_chunk"], total_outputs) or samples > writer.samples_written:
+        rows = k0 * plan["outputs_per_chunk"] // plan.get("samples_per_window", 1)  # windows: a row per window
+        if samples != min(rows, total_outputs) or samples > writer.samples_written:
             raise RunError(f"cannot resume: the restart state of {path} (chunk {k0}, {samples} samples) does "
                            f"not match its {writer.samples_written} samples")
         state = _restore_state(fleet.state, stored)

@@ -46,3 +46,75 @@ def test_float32_storage_of_a_float64_run(tmp_path):
             np.testing.assert_array_equal(slot_a[leaf][...], slot_b[leaf][...])
         # half the bytes of samples (compression off would show exactly half; gzip keeps it below 0.7)
         assert b["temperature"].id.get_storage_size() < 0.7 * a["temperature"].id.get_storage_size()
+
+
+# -- per-window statistics, reduced on the device ([output] statistics_window_s) -------------------
+
+WINDOWED = [*TINY[:-2], "simulation.chunk_outputs=25", 'output.variables=["temperature", "battery_energy"]',
+            "output.statistics_window_s=600"]
+
+
+def test_window_statistics_equal_the_samples_reduced(tmp_path):
+    """Windows of 10 samples (600 s at 60 s): min, max and mean per node and window equal NumPy's
+    reduction of the samples a plain run writes (min and max exactly; the mean to 1e-15 relative,
+    the device sums in another order); the chunk of 25 samples becomes 20 (whole windows); the
+    file holds 6 rows at the windows' ends and no samples."""
+    from orbital_sim.config import load_config
+    from orbital_sim.runner import run
+
+    plain, windowed = tmp_path / "plain.h5", tmp_path / "windowed.h5"
+    run(load_config(None, [*TINY[:-2], "simulation.chunk_outputs=25",
+                           'output.variables=["temperature", "battery_energy"]']), plain, progress=False)
+    chunks = []
+    run(load_config(None, WINDOWED), windowed, progress=False, on_chunk=lambda d, n: chunks.append(n))
+    assert chunks[-1] == 3  # 60 samples in chunks of 20
+    with h5py.File(plain, "r") as a, h5py.File(windowed, "r") as b:
+        assert "temperature" not in b and "battery_energy" not in b
+        np.testing.assert_array_equal(b["time"][...], np.arange(1, 7) * 600.0)
+        for name in ("temperature", "battery_energy"):
+            x = a[name][...]
+            x = x.reshape((6, 10) + x.shape[1:])
+            np.testing.assert_array_equal(b[f"{name}_window_min"][...], x.min(axis=1))
+            np.testing.assert_array_equal(b[f"{name}_window_max"][...], x.max(axis=1))
+            np.testing.assert_allclose(b[f"{name}_window_mean"][...], x.mean(axis=1), rtol=1e-15, atol=0)
+            assert b[f"{name}_window_mean"].attrs["units"] == a[name].attrs["units"]
+        assert np.ptp(b["temperature_window_max"][...] - b["temperature_window_min"][...]) > 0  # the windows vary
+        np.testing.assert_array_equal(a["temperature_max"][...], b["temperature_max"][...])  # the summary
+
+
+def test_window_statistics_resume_and_refusals(tmp_path, monkeypatch, capsys):
+    """A windowed run stopped after its first chunk resumes to the uninterrupted file; a window
+    that is not a whole number of samples, or of windows per run, is refused with its key path."""
+    import jax
+
+    from orbital_sim import cli, runner
+    from orbital_sim.config import ConfigError, load_config
+
+    sets = [x for s in WINDOWED for x in ("--set", s)]
+    real, calls = runner._call_chunk, []
+
+    def failing(fn, args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: Out of memory allocating 1 bytes.")
+        return real(fn, args)
+
+    out, ref = tmp_path / "stopped.h5", tmp_path / "ref.h5"
+    monkeypatch.setattr(runner, "_call_chunk", failing)
+    assert cli.main(["run", "-q", "-o", str(out), *sets]) == 1
+    assert "keeps 2 samples of finished chunks" in capsys.readouterr().err  # 2 windows = chunk 1
+    monkeypatch.setattr(runner, "_call_chunk", real)
+    assert cli.main(["run", "-q", "-o", str(out), "--resume", *sets]) == 0
+    assert cli.main(["run", "-q", "-o", str(ref), *sets]) == 0
+    with h5py.File(out, "r") as a, h5py.File(ref, "r") as b:
+        assert a["time"].shape == (6,)
+        for name in ("temperature_window_min", "temperature_window_mean", "battery_energy_window_max"):
+            np.testing.assert_array_equal(a[name][...], b[name][...])
+    for window, why in (("90", "must be a whole multiple of simulation.output_every_s (60) (s)"),
+                        ("2400", "must divide simulation.duration_s (3600) into whole windows (s)")):
+        try:
+            load_config(None, [*TINY, f"output.statistics_window_s={window}"])
+        except ConfigError as err:
+            assert err.problems == [f"output.statistics_window_s = {window}: {why}"], err.problems
+        else:
+            raise AssertionError(f"window {window} s accepted")

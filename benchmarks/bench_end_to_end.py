@@ -1,0 +1,70 @@
+"""End to end against the kernel's own time for one workload (issue 13).
+
+The default scenario scaled to 10,240 nodes (as benchmarks/soak.py), ``--days`` days at a 30 s
+step with a sample every 600 s, through ``orbital-sim run`` (the command line's devices: one
+per core on the CPU). The kernel's own time is the same run with the writer's work taken out
+(``ResultWriter.write_chunk`` and ``write_restart`` do nothing; on the CPU the device-to-host
+copy is a view, so what remains is the chunk function, the set-up and the compilation, which
+both runs load from the same warm persistent cache). Runs alternate, kernel first (it fills
+the cache); the first is dropped. One JSON line per run, then the medians and their ratio.
+
+    python benchmarks/bench_end_to_end.py --days 1 --repeats 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+CHILD = r"""
+import json, sys, time
+from orbital_sim import cli, output
+mode, out = sys.argv[1], sys.argv[2]
+if mode == "kernel":
+    output.ResultWriter.write_chunk = lambda self, *a, **k: None
+    output.ResultWriter.write_restart = lambda self, *a, **k: None
+t = time.perf_counter()
+code = cli.main(["run", "-q", "--overwrite", "-o", out, *sys.argv[3:]])
+wall = time.perf_counter() - t
+with open("/proc/self/status") as f:
+    peak = next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmHWM:"))
+print(json.dumps({"mode": mode, "code": code, "wall_s": round(wall, 2), "peak_rss_bytes": peak}))
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--days", type=float, default=1.0)
+    ap.add_argument("--repeats", type=int, default=2, help="measured runs of each mode after the warm-up")
+    args = ap.parse_args()
+    steps = int(round(args.days * 86400 / 30))
+    sets = ["constellation.0.nodes_per_plane=640", "constellation.1.total=7680",
+            f"simulation.duration_s={args.days * 86400.0}", "simulation.step_s=30", "simulation.output_every_s=600"]
+    sets = [x for s in sets for x in ("--set", s)]
+    runs = {"kernel": [], "end_to_end": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, ORBITAL_SIM_COMPILATION_CACHE=os.path.join(tmp, "cache"))
+        order = ["kernel"] + ["end_to_end", "kernel"] * args.repeats
+        for i, mode in enumerate(order):
+            proc = subprocess.run([sys.executable, "-c", CHILD, mode, os.path.join(tmp, "out.h5"), *sets],
+                                  env=env, capture_output=True, text=True)
+            line = json.loads(proc.stdout.strip().splitlines()[-1])
+            last = [l for l in proc.stdout.splitlines() if l.startswith("wrote ")]
+            line.update(benchmark="end_to_end_vs_kernel", nodes=10240, steps=steps, node_steps=10240 * steps,
+                        warm_up=i == 0, summary=last[-1] if last else proc.stderr[-300:], load1=os.getloadavg()[0])
+            print(json.dumps(line), flush=True)
+            if i > 0:
+                runs[mode].append(line["wall_s"])
+    e2e, kernel = statistics.median(runs["end_to_end"]), statistics.median(runs["kernel"])
+    print(json.dumps({"benchmark": "end_to_end_vs_kernel", "nodes": 10240, "days": args.days, "steps": steps,
+                      "end_to_end_wall_s": e2e, "kernel_wall_s": kernel, "ratio": round(e2e / kernel, 3),
+                      "runs": runs}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
