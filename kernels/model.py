@@ -23,6 +23,7 @@ import jax.numpy as jnp
 from . import constants as c
 from .pytree import pytree_dataclass
 from .ground import ground_node_step, stations_eci
+from .heaters import heater_power_w as thermostat_power_w
 from .irradiance import surface_fluxes_two_faces, surface_normals
 from .power import array_efficiency, compute_utilization, power_step
 from .shadow import beta_angle
@@ -96,6 +97,14 @@ class NodeParams:
     charge_efficiency: Any  #: [1] ()
     discharge_efficiency: Any  #: [1] ()
     battery_component: Any  #: [1] (C,) one-hot: where battery losses go
+    # Optional groups: None leaves them out of the traced step entirely (a run without heaters,
+    # or with one environment for every node, compiles exactly the step it compiled before).
+    heater_power_w: Any = None  #: [W] (C,) thermostatic heater nameplate power (0: no heater)
+    heater_on_k: Any = None  #: [K] (C,) heater at full power at or below this temperature
+    heater_off_k: Any = None  #: [K] (C,) heater off at or above this temperature (> heater_on_k)
+    albedo: Any = None  #: [1] () this node's Earth albedo (sweeps of [environment]); None: env.albedo
+    earth_ir_w_m2: Any = None  #: [W/m^2] () this node's Earth IR; None: env.earth_ir_w_m2
+    solar_constant_w_m2: Any = None  #: [W/m^2] () this node's solar constant; None: env's
 
 
 @pytree_dataclass
@@ -119,6 +128,7 @@ class Accumulators:
     charge_j: Any  #: [J] integral of the charge power into the battery
     discharge_j: Any  #: [J] integral of the power delivered by the battery
     battery_loss_j: Any  #: [J] charge and discharge losses (heat in the battery)
+    heater_j: Any = None  #: [J] electrical energy drawn by (= heat dissipated in) the heaters; None: no heaters
 
 
 @pytree_dataclass
@@ -152,6 +162,7 @@ def init_state(params: NodeParams, r_eci_m, v_eci_m_s, battery_energy_j, tempera
         compute_delivered_s=zero, compute_nameplate_s=zero,
         absorbed_j=zero, emitted_j=zero, electric_heat_j=zero,
         charge_j=zero, discharge_j=zero, battery_loss_j=zero,
+        heater_j=None if params.heater_power_w is None else zero,
     )
     return NodeState(
         r_eci_m=r_eci_m, v_eci_m_s=v_eci_m_s, battery_energy_j=battery_energy_j,
@@ -169,7 +180,14 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
     state unchanged (padding at the end of the run). ``propagator`` and ``shadow_fn`` are
     chosen once from the configuration (``orbit.PROPAGATORS``, ``shadow.SHADOW_MODELS``), as
     is ``albedo_model`` (``irradiance.ALBEDO_MODELS``; None: the sub-satellite cosine).
+    ``params`` may carry its own albedo, Earth IR and solar constant (a sweep of [environment]
+    keys) and thermostatic heaters (kernels/heaters.py); where those fields are None the step is
+    the one without them.
     """
+    if params.albedo is not None:  # this node's own environment values
+        env = dataclasses.replace(env, albedo=params.albedo, earth_ir_w_m2=params.earth_ir_w_m2,
+                                  solar_constant_w_m2=params.solar_constant_w_m2)
+    heaters = params.heater_power_w is not None
     with jax.named_scope("orbit"):
         # the orbit (and time) stay in the state's precision, float64 in every mode; so does
         # the step: a float32 0.1 s is 0.100000001490116 s, 0.47 s a year ahead of the labels
@@ -213,24 +231,35 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
         soc = state.battery_energy_j / params.battery_capacity_j
         floor_soc = params.battery_floor_j / params.battery_capacity_j
         compute_nominal_w = params.accelerators * params.accelerator_power_w
+        bus_demand_w = params.bus_power_w
+        if heaters:  # thermostats read the start-of-step temperatures; heaters load the bus
+            heater_demand_w = thermostat_power_w(t0, params.heater_power_w, params.heater_on_k, params.heater_off_k)
+            bus_demand_w = bus_demand_w + jnp.sum(heater_demand_w)
         utilization = compute_utilization(  # the SOC throttle spares what the array covers
-            array_power_w, params.bus_power_w, compute_nominal_w, params.utilization, params.chip_component @ t0,
+            array_power_w, bus_demand_w, compute_nominal_w, params.utilization, params.chip_component @ t0,
             soc, params.throttle_temperature_k, params.throttle_band_k, params.throttle_soc, floor_soc,
         )
         flows = power_step(
-            array_power_w, params.bus_power_w, compute_nominal_w, utilization,
+            array_power_w, bus_demand_w, compute_nominal_w, utilization,
             state.battery_energy_j, params.battery_capacity_j, params.battery_floor_j,
             params.charge_efficiency, params.discharge_efficiency, dt_s,
         )
 
     with jax.named_scope("thermal"):
         extracted_w = array_power_w - flows["shed_w"]
+        bus_heat_w = flows["bus_w"]
+        if heaters:  # an unserved share of the bus is cut from the heaters in proportion
+            served = flows["bus_w"] / jnp.where(bus_demand_w > 0, bus_demand_w, 1.0)
+            heater_w = heater_demand_w * served
+            bus_heat_w = flows["bus_w"] - jnp.sum(heater_w)
         electric_heat_w = (
             params.chip_component * flows["compute_w"]
-            + params.bus_component * flows["bus_w"]
+            + params.bus_component * bus_heat_w
             + params.battery_component * flows["battery_heat_w"]
             - params.array_component * extracted_w
         )
+        if heaters:
+            electric_heat_w = electric_heat_w + heater_w
         heat_w = absorbed_surf_w @ params.surf_component + electric_heat_w
         t1, emitted_w = thermal_step(
             t0, params.heat_capacity_j_k, params.conductance_w_k, emission_w_k4, heat_w, dt_s, env.sink_k
@@ -272,6 +301,7 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
             charge_j=a.charge_j + flows["charge_w"] * dt_s,
             discharge_j=a.discharge_j + flows["discharge_w"] * dt_s,
             battery_loss_j=a.battery_loss_j + flows["battery_heat_w"] * dt_s,
+            heater_j=a.heater_j + jnp.sum(heater_w) * dt_s if heaters else None,
         )
         stepped = NodeState(
             r_eci_m=r64, v_eci_m_s=v64, battery_energy_j=flows["battery_energy_j"], temperature_k=t1,
@@ -292,6 +322,7 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
         "compute_utilization": jnp.where(compute_nominal_w > 0, flows["compute_w"] / compute_nominal_safe, 0.0),
         "temperature": t1,
         "heat_rejected": jnp.sum(emitted_w),
+        "heater_power": jnp.sum(heater_w) if heaters else jnp.zeros((), t1.dtype),
         "position_eci": r64,
         "velocity_eci": v64,
     }
