@@ -414,7 +414,9 @@ def cmd_size(args) -> int:
         options = {"availability": _bounded("--availability", args.availability, 0.0, 1.0),
                    "orbits": _bounded("--orbits", args.orbits, 0.0, 100.0),
                    "warmup_orbits": _bounded("--warmup-orbits", args.warmup_orbits, -1e-9, 100.0),
-                   "nodes_per_class": int(_bounded("--nodes-per-class", args.nodes_per_class, 0, 64))}
+                   "nodes_per_class": int(_bounded("--nodes-per-class", args.nodes_per_class, 0, 64)),
+                   "margin_k": _bounded("--margin-k", args.margin_k, -1e-9, 100.0, "K"),
+                   "design_cases": not args.mean_case}
         if args.days is not None:
             options["days"] = _bounded("--days", args.days, 0.0, 30.0, "d")
         if args.step is not None:
@@ -586,7 +588,14 @@ def build_parser() -> argparse.ArgumentParser:
                              "longest eclipse within a year (default: the config's epoch)")
     p_size.add_argument("--step", metavar="S", help="simulation step in s (default: the config's)")
     p_size.add_argument("--max-chip-temperature-c", metavar="C",
-                        help="chip temperature limit (default: each class's throttle temperature)")
+                        help="chip temperature limit (default: the chips' operating_limits_c maximum, else "
+                             "the throttle temperature)")
+    p_size.add_argument("--margin-k", default="10", metavar="K",
+                        help="keep the chips this far below their limit (default 10 K, ECSS-E-ST-31C's "
+                             "uncertainty margin)")
+    p_size.add_argument("--mean-case", action="store_true",
+                        help="size in the config's environment only (default: the radiator in the hot case, "
+                             "array and battery in the cold case, within battery.max_depth_of_discharge)")
     p_size.add_argument("--class", dest="node_class", action="append", metavar="NAME",
                         help="size only this node class (repeatable; default: every class in use)")
     p_size.add_argument("--nodes-per-class", default="1", metavar="K",

@@ -80,8 +80,10 @@ OUTPUT_VARIABLES = (
     "heat_rejected",
     "position_eci",
     "velocity_eci",
+    "heater_power",
 )
-DEFAULT_OUTPUT_VARIABLES = tuple(v for v in OUTPUT_VARIABLES if v not in ("position_eci", "velocity_eci"))
+DEFAULT_OUTPUT_VARIABLES = tuple(v for v in OUTPUT_VARIABLES
+                                 if v not in ("position_eci", "velocity_eci", "heater_power"))
 POINTINGS = (
     "sun",
     "nadir",
@@ -166,6 +168,16 @@ class EnvironmentConfig:
     earth_ir_w_m2: float  # [W/m^2] Earth's outgoing longwave flux at the top of the atmosphere
     shadow_radius_m: float  # [m] radius of the spherical Earth that casts the shadow
     albedo_model: str = "subsatellite"  # "subsatellite" cosine, or "cap" quadrature of the visible cap
+    # thermal design case (orbital_sim/design_cases.py): "mean" uses the values above as given;
+    # "hot" / "cold" replace albedo, earth_ir_w_m2 and solar_constant_w_m2 with the case's values
+    case: str = "mean"
+    albedo_hot: float | None = None  # [1] overrides the design table's hot-case albedo
+    earth_ir_hot_w_m2: float | None = None  # [W/m^2] overrides the table's hot-case Earth IR
+    albedo_cold: float | None = None  # [1]
+    earth_ir_cold_w_m2: float | None = None  # [W/m^2]
+    solar_flux_hot_w_m2: float = 1407.6  # [W/m^2] perihelion: 1361 / (1 - 0.0167)^2
+    solar_flux_cold_w_m2: float = 1316.7  # [W/m^2] aphelion: 1361 / (1 + 0.0167)^2
+    case_values: dict | None = None  # every value a hot or cold case used (None: mean)
 
 
 @dataclass(frozen=True)
@@ -204,6 +216,7 @@ class PowerConfig:
     array_degradation_per_year: float  # [1/yr]
     array_age_years: float  # [yr]
     array_component: str  # component whose temperature sets the cell efficiency
+    array_design_life_years: float | None = None  # [yr] the age the hot and cold cases use (None: array_age_years)
 
 
 @dataclass(frozen=True)
@@ -222,6 +235,7 @@ class BatteryConfig:
     cycle_life_dod: float | None = None  # [1] depth of discharge of that reference point
     cycle_life_exponent: float | None = None  # [1] power-law exponent
     cycle_life_source: str | None = None  # where the three numbers come from (cell test data)
+    max_depth_of_discharge: float | None = None  # [1] design limit (sizing, report); None: 1 - floor_soc
 
 
 @dataclass(frozen=True)
@@ -268,6 +282,11 @@ class ComponentConfig:
     name: str
     heat_capacity_j_k: float  # [J/K]
     initial_temperature_k: float  # [K]
+    operating_limits_k: tuple[float, float] | None = None  # [K] (low, high); None: not given
+    survival_limits_k: tuple[float, float] | None = None  # [K] (low, high), around the operating ones
+    heater_power_w: float = 0.0  # [W] thermostatic heater nameplate power (0: none; kernels/heaters.py)
+    heater_on_k: float | None = None  # [K] heater at full power at or below
+    heater_off_k: float | None = None  # [K] heater off at or above
 
 
 @dataclass(frozen=True)
@@ -295,6 +314,14 @@ class SurfaceConfig:
     back_absorptance: float  # [1] back face; 0 for a one-sided surface
     back_emittance: float  # [1] back face; 0 for a one-sided surface
     solar_cells: bool  # the front face carries the array's cells
+    absorptance_eol: float | None = None  # [1] front face at end of life (hot case); None: absorptance
+    back_absorptance_eol: float | None = None  # [1] back face at end of life; None: back_absorptance
+
+    def __post_init__(self):  # end-of-life values default to the beginning-of-life ones
+        if self.absorptance_eol is None:
+            object.__setattr__(self, "absorptance_eol", self.absorptance)
+        if self.back_absorptance_eol is None:
+            object.__setattr__(self, "back_absorptance_eol", self.back_absorptance)
 
 
 @dataclass(frozen=True)
@@ -410,6 +437,14 @@ ENVIRONMENT_SCHEMA = {
     "earth_ir_w_m2": _num("W/m^2", 0, 500, default=237.0),
     "shadow_radius_km": _num("km", 6300, 6500, default=6378.137),
     "albedo_model": _choice("subsatellite", "cap", default="subsatellite"),
+    # thermal design cases (orbital_sim/design_cases.py)
+    "case": _choice("mean", "hot", "cold", default="mean"),
+    "albedo_hot": _num("", **_FRACTION, default=None),
+    "earth_ir_hot_w_m2": _num("W/m^2", 0, 500, default=None),
+    "albedo_cold": _num("", **_FRACTION, default=None),
+    "earth_ir_cold_w_m2": _num("W/m^2", 0, 500, default=None),
+    "solar_flux_hot_w_m2": _num("W/m^2", 1000, 1500, default=1407.6),  # perihelion, REFERENCE.md
+    "solar_flux_cold_w_m2": _num("W/m^2", 1000, 1500, default=1316.7),  # aphelion, REFERENCE.md
 }
 OUTPUT_SCHEMA = {
     "path": _kind("str", default="orbital_sim_out.h5"),
@@ -436,6 +471,7 @@ POWER_SCHEMA = {
     "array_degradation_per_year": _num("1/yr", 0, 0.2, default=0.0),
     "array_age_years": _num("yr", 0, 30, default=0.0),
     "array_component": _kind("name"),
+    "array_design_life_years": _num("yr", 0, 30, default=None),  # the hot and cold cases' array age
 }
 #: the numeric keys of the optional cycle-life relation, with their upper bounds
 CYCLE_LIFE_KEYS = {"cycle_life_cycles": 1e9, "cycle_life_dod": 1.0, "cycle_life_exponent": 10.0}
@@ -449,10 +485,16 @@ BATTERY_SCHEMA = {
     "component": _kind("name"),
     **{key: _num("", 0, hi, lo_open=True, default=None) for key, hi in CYCLE_LIFE_KEYS.items()},
     "cycle_life_source": _kind("str", default=None),
+    "max_depth_of_discharge": _num("", 0, 1, lo_open=True, default=None),  # sizing's DoD limit
 }
 COMPONENT_SCHEMA = {
     "heat_capacity_j_k": _num("J/K", 0, 1e12, lo_open=True),
     "initial_temperature_c": _num("degC", -150, 200, default=20.0),
+    "operating_limits_c": Field("limits", "degC", -273.15, 1000.0, default=None),  # [min, max]
+    "survival_limits_c": Field("limits", "degC", -273.15, 1000.0, default=None),
+    "heater_power_w": _num("W", 0, 1e7, default=0.0),
+    "heater_on_c": _num("degC", -150, 200, default=None),
+    "heater_off_c": _num("degC", -150, 200, default=None),
 }
 COUPLING_SCHEMA = {
     "between": _kind("pair"),
@@ -470,6 +512,8 @@ SURFACE_SCHEMA = {
     "back_absorptance": _num("", **_FRACTION, default=None),
     "back_emittance": _num("", **_FRACTION, default=None),
     "solar_cells": _kind("bool", default=False),
+    "absorptance_eol": _num("", **_FRACTION, default=None),  # end of life (hot case)
+    "back_absorptance_eol": _num("", **_FRACTION, default=None),
 }
 DRAG_SCHEMA = {
     "mass_kg": _num("kg", 0, 1e7, lo_open=True),
@@ -694,6 +738,7 @@ def _describe(f: Field) -> str:
         "number_or_numbers": f"a number or a non-empty array of numbers, {ru}",
         "direction": "an array of 3 numbers, not all zero (radial, along-track, orbit-normal)",
         "pair": "an array of two different component names",
+        "limits": f"an array [min, max] of two numbers, min < max, each {_range_unit(f)}",
         "choices_list": "an array of distinct names from " + ", ".join(_toml_string(c) for c in f.choices),
     }[f.kind]
 
@@ -908,6 +953,21 @@ class _Checker:
             return _BAD
         return (value[0], value[1])
 
+    def _k_limits(self, f: Field, value, path: str):
+        """[low, high] in the field's unit, low < high; returned in SI."""
+        if (not isinstance(value, (list, tuple)) or len(value) != 2
+                or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in value)):
+            self.add(path, value, f"must be {_describe(f)}")
+            return _BAD
+        number = Field("number", f.unit, f.lo, f.hi)
+        xs = [self._k_number(number, x, f"{path}[{j}]") for j, x in enumerate(value)]
+        if any(x is _BAD for x in xs):
+            return _BAD
+        if not xs[0] < xs[1]:
+            self.add(path, value, "must be [min, max] with min < max" + _unit_text(f))
+            return _BAD
+        return (xs[0], xs[1])
+
     def _k_choices_list(self, f: Field, value, path: str):
         if self._list(value, path, f, allow_empty=True) is _BAD:
             return _BAD
@@ -1099,7 +1159,8 @@ def _check_node_class(c: _Checker, name: str, raw, path: str) -> dict | None:
                 if not isinstance(craw, dict):
                     c.add(p, craw, f"must be a table ([{p}]), not {_typename(craw)}")
                     continue
-                components[cname] = c.table(craw, COMPONENT_SCHEMA, p)
+                components[cname] = comp = c.table(craw, COMPONENT_SCHEMA, p)
+                _check_component_limits(c, p, craw, comp)
         known = list(comp_raw) if isinstance(comp_raw, dict) else None
         items = c.array_of_tables(thermal, "couplings", tpath, required=False, what=f"[[{tpath}.couplings]]")
         seen: dict[frozenset, int] = {}
@@ -1150,6 +1211,9 @@ def _check_node_class(c: _Checker, name: str, raw, path: str) -> dict | None:
             for back, front in (("back_absorptance", "absorptance"), ("back_emittance", "emittance")):
                 if s[back] is None:
                     s[back] = s[front] if two_sided else 0.0
+            if s.get("back_absorptance_eol") is None and "back_absorptance" not in item:
+                # the back face defaults to the front: so does its end-of-life value
+                s["back_absorptance_eol"] = s.get("absorptance_eol") if two_sided else 0.0
         cells = s.get("solar_cells") and "absorptance" in s and efficiency is not None
         if cells and s["absorptance"] < efficiency:
             c.add(
@@ -1191,6 +1255,23 @@ def _check_node_class(c: _Checker, name: str, raw, path: str) -> dict | None:
                     f"must be <= {other} ({_fmt_num(battery[other])})",
                 )
     return out
+
+
+def _check_component_limits(c: _Checker, p: str, raw: Mapping, comp: dict) -> None:
+    """Survival limits around the operating ones; a heater's set points (both, on < off)."""
+    op, sv = comp.get("operating_limits_k"), comp.get("survival_limits_k")
+    if op is not None and sv is not None and not (sv[0] <= op[0] and op[1] <= sv[1]):
+        c.add(f"{p}.survival_limits_c", raw["survival_limits_c"],
+              f"must contain operating_limits_c ({_fmt(raw['operating_limits_c'])}) (degC)")
+    if comp.get("heater_power_w", 0.0) > 0.0:
+        on, off = comp.get("heater_on_k"), comp.get("heater_off_k")
+        for key, value in (("heater_on_c", on), ("heater_off_c", off)):
+            if key not in raw:
+                c.note(f"{p}.{key}", "required key is missing when heater_power_w > 0 (degC)")
+        if on is not None and off is not None and not on < off:
+            c.add(f"{p}.heater_off_c", raw["heater_off_c"],
+                  f"must be > heater_on_c ({_fmt(raw['heater_on_c'])}) (degC): the heater runs at full "
+                  "power at or below heater_on_c and is off at or above heater_off_c")
 
 
 def _perigee_problems(c: _Checker, path: str, a_m, e, describe) -> None:
@@ -1516,7 +1597,7 @@ def validate_dict(raw: dict, source_toml: str | None = None) -> Config:
     sim = parts["simulation"]
     simulation = SimulationConfig(epoch_iso=timescales.format_epoch(sim["epoch"]), **sim)
     entries = tuple(parts["entries"])
-    return Config(
+    config = Config(
         simulation=simulation,
         environment=EnvironmentConfig(**parts["environment"]),
         output=OutputConfig(**parts["output"]),
@@ -1527,6 +1608,9 @@ def validate_dict(raw: dict, source_toml: str | None = None) -> Config:
         ground_stations=tuple(GroundStationConfig(**g) for g in parts["ground_stations"]),
         approaches=_approaches(parts["approaches"]),
     )
+    from orbital_sim.design_cases import apply_case
+
+    return apply_case(config)  # [environment] case = "hot" | "cold"; "mean" returns config as it is
 
 
 def _approaches(values: dict | None):

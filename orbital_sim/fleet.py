@@ -88,6 +88,12 @@ def _class_arrays(nc: NodeClassConfig, n_surfaces: int) -> dict[str, np.ndarray]
         "charge_efficiency": np.asarray(bat.charge_efficiency),
         "discharge_efficiency": np.asarray(bat.discharge_efficiency),
         "battery_component": one_hot(bat.component),
+        # thermostatic heaters (kept only when some class has one: see build_fleet)
+        "heater_power_w": np.asarray([c.heater_power_w for c in nc.components], dtype=float),
+        "heater_on_k": np.asarray([c.heater_on_k if c.heater_on_k is not None else 0.0
+                                   for c in nc.components], dtype=float),
+        "heater_off_k": np.asarray([c.heater_off_k if c.heater_off_k is not None else 1.0
+                                    for c in nc.components], dtype=float),
     }
 
 
@@ -182,7 +188,17 @@ def build_fleet(config: Config, dtype=np.float64) -> Fleet:
         from orbital_sim.sweep import merged_config
 
         fleet = build_fleet(merged_config(config), dtype=dtype)
-        return dataclasses.replace(fleet, node_class=[c.rsplit("@", 1)[0] for c in fleet.node_class])
+        fleet = dataclasses.replace(fleet, node_class=[c.rsplit("@", 1)[0] for c in fleet.node_class])
+        keys = ("albedo", "earth_ir_w_m2", "solar_constant_w_m2")
+        per_variant = [tuple(getattr(v.environment, k) for k in keys) for v in config.sweep.variants]
+        if len(set(per_variant)) > 1:  # a swept [environment]: each node gets its variant's values
+            import jax.numpy as jnp
+
+            values = np.repeat(np.asarray(per_variant, dtype=np.float64), config.n_nodes, axis=0)
+            work = fleet.params.heat_capacity_j_k.dtype
+            fleet = dataclasses.replace(fleet, params=dataclasses.replace(
+                fleet.params, **{k: jnp.asarray(values[:, i], work) for i, k in enumerate(keys)}))
+        return fleet
     import jax
     import jax.numpy as jnp
 
@@ -234,6 +250,9 @@ def build_fleet(config: Config, dtype=np.float64) -> Fleet:
         r0, v0 = (np.asarray(x) for x in to_state(*(jnp.asarray(el0[:, k]) for k in range(6))))
 
     stacked = {key: np.stack([per_class[c][key] for c in classes]) for key in per_class[classes[0]]}
+    if not np.any(stacked["heater_power_w"] > 0):  # no heater: the step without the heater terms
+        for key in ("heater_power_w", "heater_on_k", "heater_off_k"):
+            del stacked[key]
     float_dtype = np.dtype(dtype)
     fields = {k: jnp.asarray(v, dtype=jnp.int32 if v.dtype.kind == "i" else float_dtype) for k, v in stacked.items()}
     # the orbit (elements, position, velocity) is float64 in every precision mode

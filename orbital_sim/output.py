@@ -74,12 +74,14 @@ TIME_SERIES: dict[str, tuple[tuple[str, ...], str, str]] = {  # name: (dims, uni
     "temperature": (("time", "node", "component"), "K", "component temperature"),
     "heat_rejected": (("time", "node"), "W",
                       "net thermal power emitted to space by all surfaces"),
+    "heater_power": (("time", "node"), "W",
+                     "electrical power drawn by the thermostatic heaters (dissipated in their components)"),
     "position_eci": (("time", "node", "xyz"), "m", "position in the ECI frame (GCRS axes)"),
     "velocity_eci": (("time", "node", "xyz"), "m s-1", "velocity in the ECI frame (GCRS axes)"),
 }
 
 DEFAULT_VARIABLES: list[str] = [
-    name for name in TIME_SERIES if name not in ("position_eci", "velocity_eci")
+    name for name in TIME_SERIES if name not in ("position_eci", "velocity_eci", "heater_power")
 ]
 
 SUMMARY: dict[str, tuple[tuple[str, ...], str, str]] = {
@@ -95,6 +97,16 @@ SUMMARY: dict[str, tuple[tuple[str, ...], str, str]] = {
                           "accelerator-seconds delivered at full utilisation"),
     "compute_availability": (("node",), "1", "delivered compute / nameplate compute"),
     "status": (("node",), "1", "0 ok; non-zero: fault code (see flag_meanings)"),
+    # component limits (operating_limits_c, survival_limits_c; orbital_sim/design_cases.py)
+    "temperature_margin_operating": (("node", "component"), "K",
+                                     "margin to the operating limits: min(T_min - low, high - T_max); "
+                                     "negative outside, NaN where none are given"),
+    "temperature_margin_survival": (("node", "component"), "K",
+                                    "margin to the survival limits: min(T_min - low, high - T_max)"),
+    "temperature_limit_flag": (("node", "component"), "1",
+                               "0 within the operating limits (or none given), 1 outside them, "
+                               "2 outside the survival limits (see flag_meanings)"),
+    "energy_heater": (("node",), "J", "electrical energy drawn by the heaters (= heat they dissipated)"),
 }
 
 #: Ground stations (``[[ground_station]]``): time series and summaries along ``station``, written
@@ -977,10 +989,10 @@ class ResultWriter:
             want = self._shape(dims, None)
             if arr.shape != want:
                 raise ValueError(f"{name}: shape {arr.shape}, expected {want} {dims}")
-            if name == "status":
+            if name in ("status", "temperature_limit_flag"):
                 if arr.dtype.kind not in "iub" or (arr.size and (arr.min() < -128
                                                                 or arr.max() > 127)):
-                    raise ValueError("status: integer fault codes in -128..127 expected")
+                    raise ValueError(f"{name}: integer codes in -128..127 expected")
                 arr = arr.astype(np.int8)
             else:
                 arr = arr.astype(np.int32 if arr.dtype.kind in "iu" else np.float64)
@@ -998,6 +1010,11 @@ class ResultWriter:
                                     np.array(sorted(STATUS_FLAGS), dtype=np.int8))
                     _set_attr(ds, "flag_meanings",
                               " ".join(STATUS_FLAGS[c] for c in sorted(STATUS_FLAGS)))
+                if name == "temperature_limit_flag":
+                    from orbital_sim.design_cases import LIMIT_FLAGS
+
+                    ds.attrs.create("flag_values", np.array(sorted(LIMIT_FLAGS), dtype=np.int8))
+                    _set_attr(ds, "flag_meanings", " ".join(LIMIT_FLAGS[c] for c in sorted(LIMIT_FLAGS)))
             f[name][...] = arr
         f.flush()
 
@@ -1216,6 +1233,20 @@ def format_summary_table(summary: Mapping[str, Any], component_names: Sequence[s
                 lambda m, j=j, t=temp, fn=fn: _fmt(_reduce(fn, t[m, j]), ".1f"))
             row(f"temperature {word}: {comp}", "degC",
                 lambda m, j=j, t=temp, fn=fn: _fmt(_reduce(fn, t[m, j]) - 273.15, ".1f"))
+    if "temperature_margin_operating" in present:  # margins to the components' limits
+        for key, word in (("temperature_margin_operating", "operating"),
+                          ("temperature_margin_survival", "survival")):
+            marg = present.get(key)
+            if marg is None:
+                continue
+            for j, comp in enumerate(comps):
+                if np.isfinite(marg[:, j]).any():
+                    row(f"margin to {word} limits: {comp}", "K",
+                        lambda m, j=j, mg=marg: _fmt(_reduce(np.min, mg[m, j]), ".1f"))
+        if "temperature_limit_flag" in present:
+            fl = present["temperature_limit_flag"]
+            row("nodes outside operating limits", "count", lambda m: str(int(np.count_nonzero((fl[m] >= 1).any(1)))))
+            row("nodes outside survival limits", "count", lambda m: str(int(np.count_nonzero((fl[m] >= 2).any(1)))))
     if "state_of_charge_min" in present:
         s = present["state_of_charge_min"]
         row("state of charge, min", "%", lambda m: _fmt(100 * _reduce(np.min, s[m]), ".1f"))
@@ -1317,6 +1348,18 @@ def describe(path: str | os.PathLike) -> str:
                          f"{', '.join(keys)}; open_results(path) splits node into (variant, node)")
         if "station" in f:
             lines.append(f"ground stations: {', '.join(_strings(f['station']).tolist())}")
+        if "design_case" in attrs:  # the thermal design case and every value it used
+            lines.append(f"design case: {attrs['design_case']} (albedo {attrs.get('environment_albedo')}, "
+                         f"Earth IR {attrs.get('environment_earth_ir_w_m2')} W/m^2, solar constant "
+                         f"{attrs.get('environment_solar_constant_w_m2')} W/m^2)")
+            for key, value in attrs.items():
+                if key.startswith("design_case_"):
+                    lines.append(f"  {key[len('design_case_'):]}: {value}")
+        limits = attrs.get("component_limits_c")
+        if limits:
+            lines.append("component limits (degC):")
+            for text in [limits] if isinstance(limits, str) else limits:
+                lines.append(f"  {text}")
         lines.append("variables:")
         registry = {**_ALL_SERIES, **_ALL_SUMMARY}
         for name in registry:

@@ -416,7 +416,9 @@ def temperature_figure(source, nodes=None):
     ``source``: a result file path or an xarray Dataset; ``nodes``: names, wildcard patterns
     or positions (default: :func:`default_nodes`). Left axis degC, right axis K. Grey bands:
     eclipse (Sun not fully visible). Dashed red line: the compute component's throttle
-    temperature (``throttle_temperature_c``, where utilisation starts to fall).
+    temperature (``throttle_temperature_c``, where utilisation starts to fall). Each panel
+    lists the node's smallest margin to every component's operating limits (K; negative:
+    outside), from the run's ``temperature_margin_operating`` summary when the file has it.
     Returns a matplotlib Figure.
     """
     res, close = _open(source)
@@ -428,6 +430,7 @@ def temperature_figure(source, nodes=None):
         sunlit = res.series("sunlit_fraction", index) if res.has("sunlit_fraction") else None
         fig = _new_figure(11.0, 1.2 + 2.9 * len(index))
         axes = fig.subplots(len(index), 1, sharex=True, squeeze=False)[:, 0]
+        margins = res.summary("temperature_margin_operating")  # (node, component) K, or None
         for row, (ax, k) in enumerate(zip(axes, index)):
             _shade_eclipses(ax, t, None if sunlit is None else sunlit[:, row])
             for j, comp in enumerate(res.component):
@@ -439,6 +442,11 @@ def temperature_figure(source, nodes=None):
             if throttle is not None:
                 ax.axhline(float(throttle), color="tab:red", linestyle="--", linewidth=1.0,
                            label=f"{_component_label(chip or 'compute')} throttle, {float(throttle):g} °C")
+            if margins is not None and np.isfinite(margins[k]).any():
+                text = ", ".join(f"{_component_label(comp)} {margins[k, j]:+.1f}" for j, comp in enumerate(res.component)
+                                 if np.isfinite(margins[k, j]))
+                ax.text(0.995, 0.97, f"margin to operating limits [K]: {text}", transform=ax.transAxes,
+                        ha="right", va="top", fontsize=8, color="0.25")
             ax.set_ylabel("temperature [°C]")
             secondary = ax.secondary_yaxis("right", functions=(lambda c: c + KELVIN_OFFSET,
                                                                 lambda kel: kel - KELVIN_OFFSET))

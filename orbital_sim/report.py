@@ -619,6 +619,14 @@ def _feasibility_report(path: str | os.PathLike, inputs: ReportInputs | None = N
         add(sec, "battery cycle life, shortest (rainflow, Miner)", "yr", lambda m: mn(life_yr, m))
         add(sec, "battery cycle life used per year, max", "%/yr",
             lambda m: 100 * mx(np.where(life_yr > 0, 1.0 / life_yr, np.nan), m))
+    sec = "thermal margins"  # to each component's operating_limits_c / survival_limits_c (design_cases.py)
+    margins = _limit_margins(path)
+    for comp, (op, _) in margins.items():
+        add(sec, f"margin to operating limits, worst node: {comp}", "K", lambda m, a=op: mn(a, m))
+    for word, level in (("operating", 1), ("survival", 2)):
+        if margins:
+            flags = np.stack([fl for _, fl in margins.values()], axis=1)
+            add(sec, f"nodes outside {word} limits", "count", lambda m, lv=level: int(((flags[m] >= lv).any(1)).sum()))
     sec = "size and mass"
     add(sec, "array area per node", "m^2", lambda m: mean(array_area, m))
     add(sec, "radiator area per node", "m^2", lambda m: mean(radiator_area, m))
@@ -678,6 +686,20 @@ def _feasibility_report(path: str | os.PathLike, inputs: ReportInputs | None = N
     report.comparison = _comparison(report, inputs, bool(latency))
     report.definitions = _definitions(inputs, bool(latency))
     return report
+
+
+def _limit_margins(path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{component: (margin to its operating limits [K] per node, limit flag per node)} for the
+    components that have limits; {} for a file without the limit summaries."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        if "temperature_margin_operating" not in f or "temperature_limit_flag" not in f:
+            return {}
+        comps = [c.decode() if isinstance(c, bytes) else str(c) for c in f["component"][...]]
+        op = np.asarray(f["temperature_margin_operating"][...], dtype=np.float64)
+        flag = np.asarray(f["temperature_limit_flag"][...])
+    return {c: (op[:, j], flag[:, j]) for j, c in enumerate(comps) if np.isfinite(op[:, j]).any()}
 
 
 def _num(x: Any, spec: str = ".3g") -> str:

@@ -274,6 +274,7 @@ def summary_from_state(acc, status, dtype=np.float64) -> dict:
         "compute_delivered": a["compute_delivered_s"],
         "compute_availability": a["compute_delivered_s"] / nameplate,
         "status": np.asarray(status, dtype=np.int32),
+        **({} if acc.heater_j is None else {"energy_heater": a["heater_j"]}),
     }
 
 
@@ -645,6 +646,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
     import jax.numpy as jnp
 
     from orbital_sim import __version__
+    from orbital_sim.design_cases import case_attributes, limit_summary, node_limits_k
     from orbital_sim.fleet import build_fleet, propagator_for
     from orbital_sim.kernels.model import make_chunk_fn, make_env
     from orbital_sim.kernels.shadow import SHADOW_MODELS
@@ -730,6 +732,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 "shadow_model": sim.shadow,
                 "step_s": float(sim.step_s),
                 "output_every_s": float(sim.output_every_s),
+                **case_attributes(config),
                 **part_attrs,
             })
 
@@ -876,6 +879,10 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
 
             final = jax.tree_util.tree_map(lambda x: np.asarray(x)[:n_nodes], state)
             summary = summary_from_state(final.acc, final.status)
+            limits = node_limits_k(config)  # the margins to each component's limits
+            if part is not None:
+                limits = limits[:, first:stop_at]
+            summary.update(limit_summary(limits, summary["temperature_min"], summary["temperature_max"]))
             if gstate is not None:
                 final_ground = jax.tree_util.tree_map(lambda x: np.asarray(x)[:n_nodes], gstate)
                 summary.update(ground_summary(final_ground, ground_run[2]["latency_bin_s"]))

@@ -104,6 +104,8 @@ OPTIMISER_MARGIN = 0.01  # [1] SLSQP aims this far inside each normalised constr
 SAMPLE_BYTES_LIMIT = 2 * 2**30  # [B] the per-step samples (and tangents) of one evaluation
 THROTTLE_OFF_K = 1.0e6  # [K] added to the throttle temperature to switch the thermal throttle off
 SECONDS_PER_DAY = 86400.0
+#: [K] the temperature margin below the chips' limit: ECSS-E-ST-31C's uncertainty margin (10 K)
+DEFAULT_MARGIN_K = 10.0
 
 
 class SizingError(ValueError):
@@ -438,7 +440,8 @@ def build_problem(config, class_name: str, *, availability: float = 0.99, orbits
                   start: str | None = None, max_chip_temperature_k: float | None = None,
                   variables: Sequence[str] = VARIABLES, nodes_per_class: int = 1, screen_nodes: int = 64,
                   season_days: float = 365.0, radiator_component: str | None = None,
-                  scale_heat_capacity: bool = True) -> tuple[SizingProblem, dict]:
+                  scale_heat_capacity: bool = True, margin_k: float = 0.0,
+                  depth_of_discharge: bool = False) -> tuple[SizingProblem, dict]:
     """The :class:`SizingProblem` of one node class of ``config`` (see the module docstring
     for the choices). Returns ``(problem, info)`` with info = screen_node_days,
     season_node_days, start_iso, propagator."""
@@ -520,9 +523,16 @@ def build_problem(config, class_name: str, *, availability: float = 0.99, orbits
         "radiator_comp": comp_mask(rad_c, {arr_c, bat_c}), "array_comp": comp_mask(arr_c, {rad_c, bat_c}),
         "battery_comp": comp_mask(bat_c, {rad_c, arr_c}),
     }
-    limits = {"chip_k": float(max_chip_temperature_k if max_chip_temperature_k is not None
-                              else nc.compute.throttle_temperature_k),
-              "floor_soc": float(nc.battery.floor_soc), "availability": float(availability)}
+    chip_limit_k = max_chip_temperature_k
+    if chip_limit_k is None:  # the chips' operating maximum when given, else the throttle temperature
+        chip = [c for c in nc.components if c.name == nc.compute.component][0]
+        chip_limit_k = (chip.operating_limits_k[1] if chip.operating_limits_k is not None
+                        else nc.compute.throttle_temperature_k)
+    floor_soc = float(nc.battery.floor_soc)
+    if depth_of_discharge and nc.battery.max_depth_of_discharge is not None:
+        floor_soc = max(floor_soc, 1.0 - float(nc.battery.max_depth_of_discharge))  # DoD = 1 - min SOC
+    limits = {"chip_k": float(chip_limit_k) - float(margin_k), "margin_k": float(margin_k),
+              "floor_soc": floor_soc, "availability": float(availability)}
     mass = mass_model(nc)
 
     from orbital_sim.kernels import constants as kc
@@ -726,6 +736,50 @@ def grid_search(problem: SizingProblem, axes: dict[str, Sequence[float]]) -> dic
 
 
 # --------------------------------------------------------------------------------------------
+# Hot and cold design cases
+# --------------------------------------------------------------------------------------------
+
+def case_config(config, case: str):
+    """``config`` again with ``[environment] case = case`` (orbital_sim/design_cases.py),
+    re-validated from its source text so that no earlier case's values carry over."""
+    import tomllib
+
+    from orbital_sim.config import apply_overrides, validate_dict
+
+    raw = apply_overrides(tomllib.loads(config.source_toml), [f'environment.case="{case}"'])
+    return validate_dict(raw, config.source_toml)
+
+
+class CaseProblem:
+    """One node class sized in two design cases at once: the chip temperature constraint
+    simulated in the hot case, the state of charge, availability and energy neutrality in the
+    cold case (the least array power). Each evaluation simulates both (two node-windows per
+    representative node). The interface of :class:`SizingProblem` that :func:`optimise` and
+    :func:`size` use."""
+
+    def __init__(self, hot: SizingProblem, cold: SizingProblem):
+        if not np.array_equal(hot.base, cold.base):  # pragma: no cover - the cases change no area
+            raise SizingError("the hot and cold cases configure different designs")
+        self.hot, self.cold = hot, cold
+        for key in ("class_name", "base", "free", "mass", "variables", "n_rep", "warmup_steps", "window_steps",
+                    "dt_s"):
+            setattr(self, key, getattr(cold, key))
+        self.node_names = sorted(set(hot.node_names) | set(cold.node_names), key=(hot.node_names + cold.node_names).index)
+        self.days_per_node = hot.days_per_node + cold.days_per_node  # both cases per evaluation
+        self.limits = {**cold.limits, "chip_k": hot.limits["chip_k"]}
+
+    def constraints_and_jacobian(self, z, with_metrics: bool = False):
+        """Rows: hot-case temperature, cold-case state of charge, availability, neutrality."""
+        vh, jh, mh = self.hot.constraints_and_jacobian(z, with_metrics=True)
+        vc, jc, mc = self.cold.constraints_and_jacobian(z, with_metrics=True)
+        values = np.concatenate([vh[:1], vc[1:]])
+        jac = np.concatenate([jh[:1], jc[1:]], axis=0)
+        if not with_metrics:
+            return values, jac
+        return values, jac, dataclasses.replace(mc, peak_chip_temperature_k=mh.peak_chip_temperature_k)
+
+
+# --------------------------------------------------------------------------------------------
 # The entry point
 # --------------------------------------------------------------------------------------------
 
@@ -733,7 +787,8 @@ def size(config, *, classes: Sequence[str] | None = None, availability: float = 
          days: float | None = None, warmup_orbits: float = 1.0, step_s: float | None = None,
          start: str | None = None, max_chip_temperature_k: float | None = None,
          variables: Sequence[str] = VARIABLES, nodes_per_class: int = 1, bound_factor: float = 20.0,
-         maxiter: int = 60, **problem_options) -> dict[str, ClassSizing]:
+         maxiter: int = 60, margin_k: float = 0.0, design_cases: bool = False,
+         **problem_options) -> dict[str, ClassSizing]:
     """Size radiator area, array area and battery capacity of each node class used by
     ``config`` (a :class:`~orbital_sim.config.Config`) for the least mass under the
     constraints of the module docstring. Returns ``{class name: ClassSizing}``.
@@ -743,17 +798,28 @@ def size(config, *, classes: Sequence[str] | None = None, availability: float = 
     ``start``: None (the epoch), a UTC ISO instant, or ``"season"``; ``max_chip_temperature_k``:
     the chip limit (default each class's throttle temperature); ``variables``: the free design
     variables (the others stay as configured); ``bound_factor``: each variable stays within
-    this factor of its configured value. Raises :class:`SizingError` (one line).
+    this factor of its configured value. ``margin_k``: the chips must stay this far below
+    their limit (the CLI's default is ``DEFAULT_MARGIN_K``, 10 K). ``design_cases``: the
+    temperature constraint is simulated in the hot case and the power constraints in the cold
+    case (:class:`CaseProblem`), and the state of charge must stay above ``1 -
+    battery.max_depth_of_discharge`` as well as above the floor. Raises :class:`SizingError`
+    (one line).
     """
     used = list(dict.fromkeys(g.class_name for g in config.constellation))
     classes = used if classes is None else list(classes)
     results = {}
     for name in classes:
         t0 = time.perf_counter()
-        problem, info = build_problem(
-            config, name, availability=availability, orbits=orbits, days=days, warmup_orbits=warmup_orbits,
-            step_s=step_s, start=start, max_chip_temperature_k=max_chip_temperature_k, variables=variables,
-            nodes_per_class=nodes_per_class, **problem_options)
+        options = dict(availability=availability, orbits=orbits, days=days, warmup_orbits=warmup_orbits,
+                       step_s=step_s, start=start, max_chip_temperature_k=max_chip_temperature_k,
+                       variables=variables, nodes_per_class=nodes_per_class, margin_k=margin_k,
+                       depth_of_discharge=design_cases, **problem_options)
+        if design_cases:
+            hot, info = build_problem(case_config(config, "hot"), name, **options)
+            cold, _ = build_problem(case_config(config, "cold"), name, **options)
+            problem = CaseProblem(hot, cold)
+        else:
+            problem, info = build_problem(config, name, **options)
         opt = optimise(problem, bound_factor=bound_factor, maxiter=maxiter)
         configured = opt["configured_constraints"]  # the optimiser's first point
         # verification: simulate the optimum again (counted)
@@ -771,7 +837,7 @@ def size(config, *, classes: Sequence[str] | None = None, availability: float = 
             simulations=sims, iterations=opt["iterations"], message=opt["message"],
             window={"start_iso": info["start_iso"], "warmup_s": problem.warmup_steps * problem.dt_s,
                     "window_s": problem.window_steps * problem.dt_s, "step_s": problem.dt_s,
-                    "propagator": info["propagator"]},
+                    "propagator": info["propagator"], "cases": bool(design_cases)},
             screen_node_days=info["screen_node_days"], season_node_days=info["season_node_days"],
             wall_s=time.perf_counter() - t0)
     return results
@@ -793,8 +859,10 @@ def format_sizing(results: dict[str, ClassSizing]) -> str:
             f"  {'array area (m^2)':<22}{d['array_area_m2']:>12.2f}{c0['array_area_m2']:>12.2f}",
             f"  {'battery (kWh)':<22}{d['battery_capacity_j'] / 3.6e6:>12.2f}{c0['battery_capacity_j'] / 3.6e6:>12.2f}",
             f"  {'mass (kg)':<22}{r.mass_kg:>12.1f}{r.configured_mass_kg:>12.1f}",
-            f"  peak chip temperature {c.peak_chip_temperature_k - 273.15:.2f} C (limit "
-            f"{lim['chip_k'] - 273.15:.2f} C); min state of charge {c.min_state_of_charge:.3f} (floor "
+            f"  peak chip temperature {c.peak_chip_temperature_k - 273.15:.2f} C (at most "
+            f"{lim['chip_k'] - 273.15:.2f} C: the limit less a {lim.get('margin_k', 0.0):g} K margin"
+            f"{', hot case' if r.window.get('cases') else ''}); min state of charge {c.min_state_of_charge:.3f}"
+            f"{' (cold case)' if r.window.get('cases') else ''} (floor "
             f"{lim['floor_soc']:.3f}); availability {c.availability:.4f} (target {lim['availability']:.4f}); "
             f"battery last orbit - first {100 * c.energy_change:+.3f} % of the load energy",
             f"  {'feasible' if r.feasible else 'NOT feasible'}; {r.iterations} SLSQP iterations ({r.message}); "

@@ -16,9 +16,11 @@ or the ``name`` of an element (``surfaces.radiator``, ``constellation.dawn-dusk`
 dotted keys (``constellation.0.altitude_km = [...]`` without quotes, which TOML reads as nested
 tables) mean the same path.
 
-What can vary: keys under ``node_class`` and ``constellation`` (per-node hardware and orbits).
-``[simulation]``, ``[environment]`` and ``[output]`` are shared by every variant (one time grid,
-one Sun, one compiled function) and cannot be swept. Every variant is checked as a whole config
+What can vary: keys under ``node_class`` and ``constellation`` (per-node hardware and orbits),
+and ``[environment]`` keys but the shadow's (``shadow_radius_km``, ``albedo_model``): each node
+then carries its variant's albedo, Earth IR and solar constant (``environment.case`` sweeps the
+thermal design cases, orbital_sim/design_cases.py). ``[simulation]`` and ``[output]`` are shared
+by every variant (one time grid, one Sun, one compiled function) and cannot be swept. Every variant is checked as a whole config
 (problems name the variant, the key path and the value), and every variant must place the same
 nodes (names and count) with the same thermal components.
 
@@ -55,8 +57,10 @@ __all__ = [
 
 SWEEP_MODES = ("grid", "zip")
 MAX_VARIANTS = 10_000  # each variant is validated as a whole config (about 1-10 ms each)
-SWEEPABLE_SECTIONS = ("node_class", "constellation")
-_SHARED_SECTIONS = ("simulation", "environment", "output")
+SWEEPABLE_SECTIONS = ("node_class", "constellation", "environment")
+_SHARED_SECTIONS = ("simulation", "output")
+#: environment keys every variant shares (one shadow model for the compiled run)
+_SHARED_ENVIRONMENT_KEYS = ("shadow_radius_km", "albedo_model")
 _PROBLEMS_SHOWN = 20  # distinct variant problems listed before summarising the rest
 
 
@@ -217,11 +221,15 @@ def validate_sweep(raw: dict, source_toml: str | None = None):
         if first not in SWEEPABLE_SECTIONS:
             if first in _SHARED_SECTIONS or first == "sweep":
                 problems.append(f"{where}: cannot be swept: [{first}] is shared by every variant "
-                                "(one time grid, one environment, one output file, one compiled run); "
-                                "sweep keys under node_class or constellation")
+                                "(one time grid, one output file, one compiled run); "
+                                "sweep keys under node_class, constellation or environment")
             else:
                 problems.append(f"{where}: unknown section {first!r}{_suggest(first, SWEEPABLE_SECTIONS)}; "
                                 "sweep keys under " + " or ".join(SWEEPABLE_SECTIONS))
+            continue
+        if first == "environment" and path.split(".")[-1] in _SHARED_ENVIRONMENT_KEYS:
+            problems.append(f"{where}: cannot be swept: the shadow model is shared by every variant "
+                            "(one compiled run); sweep albedo, earth_ir_w_m2, solar_constant_w_m2 or case")
             continue
         if not isinstance(values, list):
             problems.append(f"{where} = {_fmt(values)}: must be an array of the values to sweep")

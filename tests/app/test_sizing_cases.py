@@ -1,0 +1,68 @@
+"""Sizing with margins in the design cases (orbital_sim.sizing.size(design_cases=True)): the
+radiator in the hot case with a 10 K margin below the chips' limit, array and battery in the
+cold case within the battery's depth-of-discharge limit. The sized design is simulated again
+with the ordinary runner (`orbital_sim.run`, not the sizing code) in each case."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import orbital_sim
+from orbital_sim import sizing
+from orbital_sim.config import load_config
+from tests.app.test_sizing import _small_config_text
+
+MARGIN_K = 10.0
+
+
+@pytest.mark.slow
+def test_sized_design_keeps_its_margins_in_the_hot_and_cold_cases(tmp_path):
+    path = tmp_path / "small.toml"
+    path.write_text(_small_config_text())  # one node, 550 km equatorial orbit at the equinox: beta about 0
+    config = load_config(path)
+    nc = config.node_classes["compute"]
+    assert nc.battery.max_depth_of_discharge == 0.3
+    result = sizing.size(config, orbits=2, warmup_orbits=1, margin_k=MARGIN_K, design_cases=True)["compute"]
+    assert result.feasible, sizing.format_sizing({"compute": result})
+    chip_limit_k = 85.0 + 273.15  # the chips' operating_limits_c maximum
+    assert result.limits["chip_k"] == pytest.approx(chip_limit_k - MARGIN_K)
+    assert result.limits["floor_soc"] == pytest.approx(0.7)  # 1 - max_depth_of_discharge
+    d, c0 = result.design, result.configured
+    ratio = {k: d[k] / c0[k] for k in d}
+    warmup_s, window_s, step_s = result.window["warmup_s"], result.window["window_s"], result.window["step_s"]
+    duration_s = warmup_s + window_s
+    design = [
+        f"node_class.compute.surfaces.1.area_m2={d['radiator_area_m2']!r}",
+        f"node_class.compute.surfaces.0.area_m2={d['array_area_m2']!r}",
+        f"node_class.compute.battery.capacity_kwh={d['battery_capacity_j'] / 3.6e6!r}",
+        # sizing scales the heat capacities of the sized components with their size
+        f"node_class.compute.thermal.components.radiator.heat_capacity_j_k={504000.0 * ratio['radiator_area_m2']!r}",
+        f"node_class.compute.thermal.components.array.heat_capacity_j_k={645000.0 * ratio['array_area_m2']!r}",
+        f"node_class.compute.thermal.components.battery.heat_capacity_j_k={750000.0 * ratio['battery_capacity_j']!r}",
+        f"simulation.duration_s={duration_s!r}", f"simulation.step_s={step_s!r}", f"simulation.output_every_s={step_s!r}",
+    ]
+    found = {}
+    for case in ("hot", "cold"):
+        cfg = load_config(path, design + [f"environment.case={case}"])
+        out = tmp_path / f"{case}.h5"
+        orbital_sim.run(cfg, out=out, overwrite=True, progress=False)
+        ds = orbital_sim.open_results(out)
+        w = int(round(warmup_s / step_s))  # the window after the warm-up, as sizing simulated it
+        found[case] = (float(ds.temperature.sel(component="chips")[w:].max()),
+                       float(ds.state_of_charge[w:].min()), float(ds.temperature_margin_operating.sel(component="chips").min()))
+        ds.close()
+    peak_hot_k, _, _ = found["hot"]
+    _, soc_min_cold, _ = found["cold"]
+    # the must-show: chips at least the margin below their limit in the hot case, the battery
+    # within its depth-of-discharge limit in the cold case
+    assert peak_hot_k <= chip_limit_k - MARGIN_K + 1e-6, peak_hot_k - 273.15
+    assert 1.0 - soc_min_cold <= 0.3 + 1e-9, soc_min_cold
+    # the hot case is the one that sizes the radiator: the mean and cold cases run cooler
+    assert found["cold"][0] < peak_hot_k
+    print(f"\nsized in the design cases (margin {MARGIN_K:g} K, DoD <= 0.3): radiator {d['radiator_area_m2']:.1f} m^2, "
+          f"array {d['array_area_m2']:.1f} m^2, battery {d['battery_capacity_j'] / 3.6e6:.1f} kWh, "
+          f"{result.mass_kg:.0f} kg; re-simulated: hot-case peak chip {peak_hot_k - 273.15:.2f} C, "
+          f"cold-case depth of discharge {1 - soc_min_cold:.3f}; {result.node_days:.1f} node-days, {result.wall_s:.0f} s")
