@@ -1274,6 +1274,21 @@ def _check_component_limits(c: _Checker, p: str, raw: Mapping, comp: dict) -> No
                   "power at or below heater_on_c and is off at or above heater_off_c")
 
 
+def _check_heater_steps(c: _Checker, classes: Mapping, step_s: float) -> None:
+    """A heater's thermostat is explicit (kernels/heaters.py): dt P / ((off - on) C) < 1."""
+    for name, cls in classes.items():
+        for cname, comp in ((cls or {}).get("components") or {}).items():
+            power, on, off = comp.get("heater_power_w", 0.0), comp.get("heater_on_k"), comp.get("heater_off_k")
+            cap = comp.get("heat_capacity_j_k")
+            if power > 0 and on is not None and off is not None and off > on and cap:
+                gain = step_s * power / ((off - on) * cap)
+                if gain >= 1.0:
+                    c.add(f"node_class.{name}.thermal.components.{cname}.heater_power_w", power,
+                          f"with step_s = {_fmt_num(step_s)} s, step x power / ((heater_off_c - heater_on_c) x "
+                          f"heat_capacity_j_k) = {gain:.3g} must be < 1 for a stable thermostat; widen the set "
+                          "points, lower the power or shorten the step (W)")
+
+
 def _perigee_problems(c: _Checker, path: str, a_m, e, describe) -> None:
     """Report nodes whose perigee radius a(1 - e) is not above the Earth's surface."""
     rp = np.asarray(a_m, dtype=np.float64) * (1.0 - np.asarray(e, dtype=np.float64))
@@ -1543,6 +1558,8 @@ def _check_document(c: _Checker, raw) -> dict | None:
             if classes.get(name) is not None and classes[name].get("drag") is None:
                 c.note(f"node_class.{name}.drag", f'required table is missing when simulation.drag = "{sim["drag"]}" '
                        "(mass_kg, area_m2, coefficient)")
+    if sim and "step_s" in sim:
+        _check_heater_steps(c, classes, sim["step_s"])
     return {
         "simulation": sim,
         "environment": env,

@@ -165,3 +165,35 @@ def test_cli_hot_case_info_prints_the_case_and_margins(tmp_path):
         assert ds.temperature_limit_flag.attrs["flag_meanings"].split()[0] == "within_operating_limits"
     finally:
         ds.close()
+
+
+def test_a_configured_heater_runs_and_is_recorded(tmp_path):
+    """A 2 kW heater on the battery with set points 25-35 C (the battery starts at 20 C and runs
+    near 30 C): the file records the energy it drew (the kernel test checks it against the heat
+    it dissipated) and its power, within the nameplate."""
+    base = ["simulation.duration_s=3600", "simulation.step_s=30", "simulation.output_every_s=600",
+            "constellation.0.nodes_per_plane=1", "constellation.0.planes=1", "constellation.0.ltan_h=18.0",
+            "constellation.1.total=1", "constellation.1.planes=1", "constellation.1.phasing=0",
+            'output.variables=["temperature", "heater_power", "load_power"]']
+    heater = ["node_class.compute.thermal.components.battery.heater_power_w=2000.0",
+              "node_class.compute.thermal.components.battery.heater_on_c=25.0",
+              "node_class.compute.thermal.components.battery.heater_off_c=35.0"]
+    with_heater = load_config(None, base + heater)
+    orbital_sim.run(with_heater, out=tmp_path / "h.h5", overwrite=True, progress=False)
+    ds = orbital_sim.open_results(tmp_path / "h.h5")
+    try:
+        energy = ds.energy_heater.values
+        assert np.all(energy > 0) and np.all(energy <= 2000.0 * 3600.0 + 1e-6)
+        assert ds.heater_power.attrs["units"] == "W" and float(ds.heater_power.max()) <= 2000.0 + 1e-9
+    finally:
+        ds.close()
+
+
+def test_an_unstable_heater_is_refused():
+    """dt P / ((off - on) C) = 10 s x 1e6 W / (5 K x 45,000 J/K) = 44 >= 1."""
+    with pytest.raises(ConfigError) as info:
+        load_config(None, ["node_class.compute.thermal.components.chips.heater_power_w=1000000.0",
+                           "node_class.compute.thermal.components.chips.heater_on_c=0.0",
+                           "node_class.compute.thermal.components.chips.heater_off_c=5.0"])
+    assert any("node_class.compute.thermal.components.chips.heater_power_w = 1000000.0: with step_s = 10 s" in p
+               and "must be < 1" in p for p in info.value.problems), info.value.problems
