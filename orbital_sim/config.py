@@ -366,6 +366,7 @@ class Config:
     sweep: Any = None  # orbital_sim.sweep.SweepConfig when the config has [sweep]; else None
     ground_stations: tuple[GroundStationConfig, ...] = ()  # [[ground_station]] entries, in order
     approaches: Any = None  # orbital_sim.approaches.ApproachesConfig when the config has [approaches]
+    radiation: Any = None  # orbital_sim.radiation.RadiationConfig when the config has [radiation]
 
     @property
     def n_nodes(self) -> int:
@@ -601,9 +602,12 @@ ENTRY_SCHEMAS = {
     },
 }
 TOP_LEVEL_KEYS = ("simulation", "environment", "output", "node_class", "constellation", "sweep", "ground_station",
-                  "approaches")
+                  "approaches", "radiation")
 #: [approaches] (orbital_sim/approaches.py): pairs closer than threshold_m are listed
 APPROACHES_SCHEMA = {"threshold_m": _num("m", 0, 1.0e7, lo_open=True, default=5000.0)}
+#: [radiation] (orbital_sim/radiation.py): AE-8/AP-8 fluences, SAA time, dose behind an Al shell
+RADIATION_SCHEMA = {"shield_thickness_mm": _num("mm", 0, 1000, default=3.0),
+                    "chip_tolerance_krad": _num("krad", 0, 1.0e6, lo_open=True, default=2.0)}
 
 # config unit -> (key suffix, SI key suffix, factor, offset): SI = factor * value + offset
 _SI_CONVERSIONS = {
@@ -613,6 +617,8 @@ _SI_CONVERSIONS = {
     "kWh": ("_kwh", "_j", 3.6e6, 0.0),
     "Wh/kg": ("_wh_kg", "_j_kg", 3600.0, 0.0),
     "degC": ("_c", "_k", 1.0, 273.15),
+    "mm": ("_mm", "_m", 1.0e-3, 0.0),
+    "krad": ("_krad", "_gy", 10.0, 0.0),  # krad(Si) -> Gy(Si)
 }
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _NAME_RULE = "letters, digits, '_' or '-', starting with a letter or '_'"
@@ -1568,6 +1574,7 @@ def _check_document(c: _Checker, raw) -> dict | None:
         "entries": entries,
         "ground_stations": _check_ground_stations(c, raw),
         "approaches": _optional_table(c, raw, "approaches", APPROACHES_SCHEMA),
+        "radiation": _optional_table(c, raw, "radiation", RADIATION_SCHEMA),
     }
 
 
@@ -1624,10 +1631,19 @@ def validate_dict(raw: dict, source_toml: str | None = None) -> Config:
         constellation_entries=entries,
         ground_stations=tuple(GroundStationConfig(**g) for g in parts["ground_stations"]),
         approaches=_approaches(parts["approaches"]),
+        radiation=_radiation(parts["radiation"]),
     )
     from orbital_sim.design_cases import apply_case
 
     return apply_case(config)  # [environment] case = "hot" | "cold"; "mean" returns config as it is
+
+
+def _radiation(values: dict | None):
+    if values is None:
+        return None
+    from orbital_sim.radiation import RadiationConfig
+
+    return RadiationConfig(**values)
 
 
 def _approaches(values: dict | None):

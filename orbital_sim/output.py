@@ -133,6 +133,13 @@ APPROACH_SUMMARY: dict[str, tuple[tuple[str, ...], str, str]] = {
     "closest_approach_time": (("node",), "s", "time of the closest approach since the epoch"),
     "closest_approach_node": (("node",), "1", "index along node of the other node (-1: none)"),
 }
+#: Trapped radiation (``[radiation]``, orbital_sim/radiation.py: AE-8/AP-8 at the output samples)
+RADIATION_SUMMARY: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "proton_fluence_10mev": (("node",), "m-2", "omnidirectional fluence of trapped protons above 10 MeV (AP-8)"),
+    "electron_fluence_1mev": (("node",), "m-2", "omnidirectional fluence of trapped electrons above 1 MeV (AE-8)"),
+    "saa_time": (("node",), "s", "time with trapped protons above 10 MeV over 1 cm-2 s-1 (South Atlantic Anomaly)"),
+    "ionizing_dose": (("node",), "Gy", "total ionising dose in silicon behind the [radiation] aluminium shield"),
+}
 #: ``[output] statistics_window_s``: per node and window of samples, the minimum, maximum and
 #: mean of a time series (``NAME_window_min`` ...), written instead of its samples; ``time`` is
 #: then each window's end. A node that faulted in a window gives NaN (its samples are NaN).
@@ -150,7 +157,7 @@ def window_series_names(names: Sequence[str]) -> list[str]:
 
 
 _ALL_SERIES = {**TIME_SERIES, **GROUND_SERIES, **WINDOW_SERIES}
-_ALL_SUMMARY = {**SUMMARY, **GROUND_SUMMARY, **APPROACH_SUMMARY}
+_ALL_SUMMARY = {**SUMMARY, **GROUND_SUMMARY, **APPROACH_SUMMARY, **RADIATION_SUMMARY}
 
 #: Fault codes of the ``status`` summary variable (CF flag_values / flag_meanings).
 STATUS_FLAGS: dict[int, str] = {0: "ok", 1: "non_finite_state", 2: "below_surface"}

@@ -661,6 +661,17 @@ def _feasibility_report(path: str | os.PathLike, inputs: ReportInputs | None = N
         lambda m: solar_nameplate_w(s(delivered_w, m), inputs.solar_capacity_factor, inputs.pue) / 1e6)
     add(sec, "solar capacity factor", "%", lambda m: 100 * inputs.solar_capacity_factor)
     add(sec, "interconnection wait", "yr", lambda m: inputs.interconnection_wait_years)
+    rad_cfg = getattr(config, "radiation", None)
+    if rad_cfg is not None and "ionizing_dose" in summary:  # [radiation] (orbital_sim/radiation.py)
+        sec = "radiation"
+        dose_yr = np.asarray(summary["ionizing_dose"], float) / duration_s * 365.25 * 86400.0  # Gy(Si)/yr
+        saa_pct = 100 * np.asarray(summary["saa_time"], float) / duration_s
+        shield = f"{rad_cfg.shield_thickness_m * 1e3:g} mm Al"
+        add(sec, f"ionising dose behind {shield}, mean", "krad(Si)/yr", lambda m: mean(dose_yr, m) / 10.0)
+        add(sec, f"ionising dose behind {shield}, max", "krad(Si)/yr", lambda m: mx(dose_yr, m) / 10.0)
+        add(sec, f"life at the chip tolerance ({rad_cfg.chip_tolerance_gy / 10:g} krad), worst node", "yr",
+            lambda m: rad_cfg.chip_tolerance_gy / mx(dose_yr, m))
+        add(sec, "time in the South Atlantic Anomaly, mean", "%", lambda m: mean(saa_pct, m))
     sec = "latency"
     if latency:
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (a node no station saw) -> NaN

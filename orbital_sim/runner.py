@@ -639,6 +639,12 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
     except OSError as err:
         raise RunError(_one_line(err)) from None
     restart_info = _check_resumable(path, config) if resume else None
+    if getattr(config, "radiation", None) is not None:  # [radiation] needs the radiation extra
+        from orbital_sim.radiation import RadiationUnavailable, require_radbelt
+        try:
+            require_radbelt()
+        except RadiationUnavailable as err:
+            raise RunError(str(err)) from None
 
     enable_float64()
     enable_compilation_cache(stream=stream)  # orbital_sim/cache.py: on unless turned off
@@ -686,7 +692,10 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
         if screening is not None and (part is not None or getattr(config, "sweep", None) is not None):
             raise RunError("[approaches] screens one whole fleet: it cannot run with [sweep] or several processes")
         from orbital_sim.approaches import SCREEN_VARIABLES, RunScreen
-        kernel_vars = variables + tuple(v for v in SCREEN_VARIABLES if screening and v not in variables)
+        radiation = getattr(config, "radiation", None)  # [radiation]: positions from every chunk
+        if radiation is not None and part is not None:
+            raise RunError("[radiation] cannot run over several processes yet: run it in one process")
+        kernel_vars = variables + tuple(v for v in SCREEN_VARIABLES if (screening or radiation) and v not in variables)
         n_nodes = len(fleet.names)
         itemsize = np.dtype(dtype).itemsize
         ground_run = ground_setup(config, fleet.state, n_nodes, whole_state)  # None without stations
@@ -749,6 +758,12 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 screening, writer, params=fleet.params, propagator=propagator_for(sim), env=env, simulation=sim,
                 state=state, t0_s=min(k0 * outputs_per_chunk, total_outputs) * sim.output_every_s,
                 total_outputs=total_outputs)
+            if radiation is not None:
+                from orbital_sim.radiation import RunRadiation
+                rad = RunRadiation(radiation, simulation=sim, state=state, n_nodes=n_nodes,
+                                   stored=(writer.read_restart() or ({}, None))[0] if resume else None)
+            else:
+                rad = None
             params = fleet.params
             n_pad = (-n_nodes) % n_dev
             if n_dev > 1:  # nodes split over the devices along the mesh axis "node"
@@ -843,12 +858,16 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                     times = (np.arange(index0, index0 + n_valid) + 1) * sim.output_every_s
                     if screen is not None:
                         screen.chunk(times, samples, n_valid, n_nodes)
+                    if rad is not None:
+                        rad.chunk(times, samples, n_valid, n_nodes)
                     if window_s:  # the file's rows: one per window, at its end
                         times = (np.arange(index0 // per_window, (index0 + n_valid) // per_window) + 1) * window_s
                     del samples  # with ``host`` (views on CPU): chunk k, beside chunk k+1 being computed
                     if k == k0:
                         compile_s = time.perf_counter() - t_start
                     leaves = _restart_leaves(state, n_nodes)
+                    if rad is not None:
+                        leaves.update(rad.leaves())
                     if gstate is not None:
                         leaves.update(_ground_leaves(gstate, n_nodes))
                     restart = (leaves, {**plan, "next_chunk": k + 1})
@@ -888,6 +907,8 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 summary.update(ground_summary(final_ground, ground_run[2]["latency_bin_s"]))
             if screen is not None:
                 summary.update(screen.summary(n_nodes))
+            if rad is not None:
+                summary.update(rad.summary())
             try:
                 writer.write_summary(summary)
             except (OSError, RuntimeError) as err:
