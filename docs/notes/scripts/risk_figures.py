@@ -121,20 +121,34 @@ def cluster_figure(path, out):
     az_rate = np.polyfit(tk, az_amp, 1)[0]
     dv_year = 2 * np.abs(yd) / 3 + (np.abs(ydd) / 3 + n_mean * np.abs(az_rate) + n_mean * np.abs(ax_rate) / 2) * YEAR_S
 
+    with h5py.File(path, "r") as f:  # the refined approaches (local minima), when screened
+        ap = {k: f["approaches"][k][...] for k in ("t_s", "distance_m")} if "approaches" in f else None
+    per = [orbit == k for k in full]
     fig, axes = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
-    days = t / 86400.0
-    axes[0].plot(days, radius.max(axis=1), label="farthest node from the centroid")
-    axes[0].plot(days, np.median(radius, axis=1), label="median node")
+    days = tk / 86400.0
+    axes[0].plot(days, [radius[m].max() for m in per], label="farthest node from the centroid (max per orbit)")
+    axes[0].plot(days, [np.median(radius[m]) for m in per], label="median node (median per orbit)")
     axes[0].set_ylabel("distance from centroid, m")
     axes[0].legend(fontsize=8)
-    axes[1].plot(days, nearest.min(axis=1), label="closest pair")
-    axes[1].plot(days, np.median(nearest, axis=1), label="median nearest-neighbour distance")
+    axes[1].plot(days, [np.median(nearest[m]) for m in per], label="median nearest-neighbour distance (per orbit)")
+    axes[1].plot(days, [nearest[m].min() for m in per], label="closest pair at the samples (min per orbit)")
+    if ap is not None and ap["t_s"].size:
+        day = np.minimum(np.floor(ap["t_s"] / 86400.0), np.ceil(t[-1] / 86400.0) - 1).astype(int)
+        dmin = [ap["distance_m"][day == k].min() for k in np.unique(day)]
+        axes[1].plot(np.unique(day) + 0.5, dmin, "k.", label="closest approach of the day (refined)")
     axes[1].set_ylabel("separation, m")
     axes[1].set_xlabel("days since epoch")
     axes[1].legend(fontsize=8)
     axes[0].set_title(f"{Path(path).name}: {r.shape[1]} nodes under J2, no station keeping")
     fig.tight_layout()
     fig.savefig(out, dpi=120)
+    closest = {}
+    if ap is not None and ap["t_s"].size:
+        k = int(np.argmin(ap["distance_m"]))
+        closest = {"closest_approach_m": round(float(ap["distance_m"][k]), 3),
+                   "closest_approach_day": round(float(ap["t_s"][k] / 86400.0), 2),
+                   "first_day_under_10_m": (round(float(ap["t_s"][ap["distance_m"] < 10].min() / 86400.0), 2)
+                                            if np.any(ap["distance_m"] < 10) else None)}
     print(json.dumps({
         "figure": str(out), "nodes": r.shape[1], "days": round(float(t[-1] / 86400.0), 2),
         "centroid_radius_max_m": {"first_day": round(float(radius[t <= 86400].max()), 1),
@@ -144,8 +158,8 @@ def cluster_figure(path, out):
                            "run": round(float(nearest.min()), 1)},
         "along_track_drift_m_per_day": {"median": round(float(np.median(np.abs(yd)) * 86400), 2),
                                         "max": round(float(np.max(np.abs(yd)) * 86400), 2)},
-        "station_keeping_dv_m_s_per_year": {"median": round(float(np.median(dv_year)), 3),
-                                            "max": round(float(np.max(dv_year)), 3)}}))
+        "station_keeping_dv_m_s_per_year": {"median": round(float(np.median(dv_year)), 4),
+                                            "max": round(float(np.max(dv_year)), 4)}, **closest}))
 
 
 def main(argv=None) -> int:
