@@ -5,7 +5,6 @@ node drifted off the mean Sun)."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import jax

@@ -6,7 +6,6 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 import xarray as xr
 
 from orbital_sim import load_config, run
@@ -16,7 +15,8 @@ from orbital_sim.kernels.shadow import SHADOW_MODELS
 from orbital_sim import runner
 from tests.reference import orbit_ref
 
-ONE_NODE = ["constellation.0.nodes_per_plane=1", "constellation.1.total=1", "constellation.1.planes=1", "constellation.1.phasing=0"]
+ONE_NODE = ["constellation.0.nodes_per_plane=1", "constellation.1.total=1", "constellation.1.planes=1",
+            "constellation.1.phasing=0"]
 YEAR_S = 365 * 86400.0
 
 
@@ -39,13 +39,12 @@ def test_float32_run_keeps_the_float64_clock(tmp_path):
 def test_a_year_of_float32_steps_ends_at_the_labelled_time():
     """The chunk's last step of a year of 0.1 s steps (step index 315,359,999), float32 physics,
     j2_secular orbit: the node is where the reference puts it at t = 31,536,000 s, within 1 m
-    (the float32 step would put it 0.47 s x 7.6 km/s = 3.6 km ahead)."""
-    cfg = load_config(None, ONE_NODE + [
-                                             'simulation.propagator="j2_secular"', "simulation.dtype=float32",
-                                             "simulation.step_s=0.1", "simulation.duration_s=1", "simulation.output_every_s=1"])
+    (with the float32 step the old runner passed: 3,534 m, 0.47 s x 7.6 km/s)."""
+    cfg = load_config(None, ONE_NODE + ['simulation.propagator="j2_secular"', "simulation.dtype=float32",
+                                        "simulation.step_s=0.1", "simulation.duration_s=1",
+                                        "simulation.output_every_s=1"])
     fleet = build_fleet(cfg, dtype=jnp.float32)
-    fleet = jax.tree_util.tree_map(lambda x: x[:1], fleet.params), jax.tree_util.tree_map(lambda x: x[:1], fleet.state)
-    params, state = fleet
+    params, state = (jax.tree_util.tree_map(lambda x: x[:1], tree) for tree in (fleet.params, fleet.state))
     env = make_env(shadow_radius_m=6378137.0, solar_constant_w_m2=1361.0, albedo=0.3, earth_ir_w_m2=237.0,
                    epoch_jd_tt_whole=2461120.0, epoch_jd_tt_fraction=0.5, dtype=jnp.float32)
     chunk = make_chunk_fn(propagator_for(cfg.simulation), SHADOW_MODELS["conical"], 10, 1, ("position_eci",))

@@ -3,7 +3,6 @@ mean anomaly, against an independent bracketed solver (SciPy's brentq in tests/r
 
 from __future__ import annotations
 
-import copy
 import math
 import tomllib
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -61,7 +60,7 @@ def test_sun_edge_turns_continuously_through_noon_at_small_beta():
     before and after noon."""
     beta = math.radians(1.0)
     u = np.radians(np.arange(-30.0, 30.0 + 1e-9, 0.01))
-    normals = np.array([_normal(x, beta) for x in u[::50]] )  # coarse for the total turn
+    normals = np.array([_normal(x, beta) for x in u[::50]])  # coarse for the total turn
     fine = np.array([_normal(x, beta) for x in np.radians(np.arange(-3.0, 3.0, 0.01))])
     step_deg = np.degrees(np.arccos(np.clip(np.sum(fine[1:] * fine[:-1], axis=1), -1, 1)))
     assert step_deg.max() < 1.0
