@@ -6,7 +6,9 @@ per core on the CPU). The kernel's own time is the same run with the writer's wo
 (``ResultWriter.write_chunk`` and ``write_restart`` do nothing; on the CPU the device-to-host
 copy is a view, so what remains is the chunk function, the set-up and the compilation, which
 both runs load from the same warm persistent cache). Runs alternate, kernel first (it fills
-the cache); the first is dropped. One JSON line per run, then the medians and their ratio.
+the cache); the first is dropped. One JSON line per run, then the medians and their ratio, of
+wall time and of CPU time (user + system of every thread: on a machine shared with other work
+the CPU seconds a run needs move less than its wall time).
 
     python benchmarks/bench_end_to_end.py --days 1 --repeats 2
 """
@@ -31,9 +33,12 @@ if mode == "kernel":
 t = time.perf_counter()
 code = cli.main(["run", "-q", "--overwrite", "-o", out, *sys.argv[3:]])
 wall = time.perf_counter() - t
+import resource
+usage = resource.getrusage(resource.RUSAGE_SELF)  # every thread of this process: XLA's and the writer's
 with open("/proc/self/status") as f:
     peak = next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmHWM:"))
-print(json.dumps({"mode": mode, "code": code, "wall_s": round(wall, 2), "peak_rss_bytes": peak}))
+print(json.dumps({"mode": mode, "code": code, "wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+                  "peak_rss_bytes": peak}))
 """
 
 
@@ -47,6 +52,7 @@ def main() -> None:
             f"simulation.duration_s={args.days * 86400.0}", "simulation.step_s=30", "simulation.output_every_s=600"]
     sets = [x for s in sets for x in ("--set", s)]
     runs = {"kernel": [], "end_to_end": []}
+    cpu = {"kernel": [], "end_to_end": []}
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, ORBITAL_SIM_COMPILATION_CACHE=os.path.join(tmp, "cache"))
         order = ["kernel"] + ["end_to_end", "kernel"] * args.repeats
@@ -60,10 +66,13 @@ def main() -> None:
             print(json.dumps(line), flush=True)
             if i > 0:
                 runs[mode].append(line["wall_s"])
+                cpu[mode].append(line["cpu_s"])
     e2e, kernel = statistics.median(runs["end_to_end"]), statistics.median(runs["kernel"])
+    e2e_cpu, kernel_cpu = statistics.median(cpu["end_to_end"]), statistics.median(cpu["kernel"])
     print(json.dumps({"benchmark": "end_to_end_vs_kernel", "nodes": 10240, "days": args.days, "steps": steps,
                       "end_to_end_wall_s": e2e, "kernel_wall_s": kernel, "ratio": round(e2e / kernel, 3),
-                      "runs": runs}), flush=True)
+                      "end_to_end_cpu_s": e2e_cpu, "kernel_cpu_s": kernel_cpu,
+                      "cpu_ratio": round(e2e_cpu / kernel_cpu, 3), "runs": runs, "cpu": cpu}), flush=True)
 
 
 if __name__ == "__main__":
