@@ -120,6 +120,8 @@ class Accumulators:
     energy_shed_j: Any  #: [J]
     energy_consumed_j: Any  #: [J] delivered to bus and compute
     energy_unmet_j: Any  #: [J] bus demand that could not be served
+    brownout_s: Any  #: [s] time during which part of the bus demand could not be served
+    brownout_start_s: Any  #: [s] end time of the first step with unserved bus demand (NaN: none)
     compute_delivered_s: Any  #: [s] accelerator-seconds at full utilisation
     compute_nameplate_s: Any  #: [s] accelerators x elapsed time
     absorbed_j: Any  #: [J] environment heat absorbed by all surfaces
@@ -159,6 +161,7 @@ def init_state(params: NodeParams, r_eci_m, v_eci_m_s, battery_energy_j, tempera
         temperature_min_k=temperature_k.astype(jnp.float64), temperature_max_k=temperature_k.astype(jnp.float64),
         state_of_charge_min=soc,
         energy_generated_j=zero, energy_shed_j=zero, energy_consumed_j=zero, energy_unmet_j=zero,
+        brownout_s=zero, brownout_start_s=jnp.asarray(jnp.nan, jnp.float64),
         compute_delivered_s=zero, compute_nameplate_s=zero,
         absorbed_j=zero, emitted_j=zero, electric_heat_j=zero,
         charge_j=zero, discharge_j=zero, battery_loss_j=zero,
@@ -280,6 +283,9 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
 
     with jax.named_scope("accumulate"):
         a = state.acc
+        # a brown-out: the battery at its floor and the array short of the bus alone (compute is
+        # cut first); 1e-6 of the bus power keeps rounding of an exactly carried bus out of it
+        browned_out = flows["unmet_w"] > 1e-6 * params.bus_power_w
         soc1 = flows["battery_energy_j"] / params.battery_capacity_j
         accelerator_s = jnp.where(params.accelerator_power_w > 0, flows["compute_w"] / jnp.where(
             params.accelerator_power_w > 0, params.accelerator_power_w, 1.0), 0.0) * dt_s
@@ -293,6 +299,8 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
             energy_shed_j=a.energy_shed_j + flows["shed_w"] * dt_s,
             energy_consumed_j=a.energy_consumed_j + (flows["compute_w"] + flows["bus_w"]) * dt_s,
             energy_unmet_j=a.energy_unmet_j + flows["unmet_w"] * dt_s,
+            brownout_s=a.brownout_s + jnp.where(browned_out, dt_s, 0.0),
+            brownout_start_s=jnp.where(browned_out & jnp.isnan(a.brownout_start_s), t_end_s, a.brownout_start_s),
             compute_delivered_s=a.compute_delivered_s + accelerator_s,
             compute_nameplate_s=a.compute_nameplate_s + params.accelerators * dt_s,
             absorbed_j=a.absorbed_j + jnp.sum(absorbed_surf_w) * dt_s,
@@ -323,6 +331,7 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
         "temperature": t1,
         "heat_rejected": jnp.sum(emitted_w),
         "heater_power": jnp.sum(heater_w) if heaters else jnp.zeros((), t1.dtype),
+        "energy_unmet": acc.energy_unmet_j.astype(work),
         "position_eci": r64,
         "velocity_eci": v64,
     }

@@ -2,6 +2,8 @@
 
 Exit codes: 0 success; 1 a run or file problem (output exists, disk full, unreadable result);
 2 an invalid configuration or command line (every problem listed, nothing written);
+3 the run finished and wrote everything, but nodes hit a numerical fault (non-finite state, below
+the surface: ``status`` in the file); a brown-out is a result, not a fault (exit 0);
 130 / 143 stopped by SIGINT / SIGTERM after the current chunk (the output file keeps every
 finished chunk, ``completed`` = 0; ``run --resume`` continues it).
 """
@@ -50,6 +52,10 @@ def cmd_validate(args) -> int:
         print(f"  sweep ({sw.mode}): {sw.n_variants} variants x {config.n_nodes} nodes = "
               f"{sw.n_variants * config.n_nodes} nodes in one run; "
               + "; ".join(f"{p}: {len(dict.fromkeys(map(repr, v)))} values" for p, v in zip(sw.parameters, sw.values)))
+    from orbital_sim.health import config_warnings
+
+    for warning in config_warnings(config):  # the lines `run` prints before it starts
+        _print_err(f"orbital-sim: {warning}")
     return EXIT_OK
 
 
@@ -99,10 +105,26 @@ def cmd_run(args) -> int:
     if not args.quiet:
         written = read_summary(out)
         print(format_summary_table(written, list(written["component"]), list(written["node_class"])))
+    from orbital_sim.health import EXIT_NUMERICAL_FAULT, brownout_line, exit_status
+
+    line = brownout_line({**result.summary, "node": [f for f in _node_names(out)]},
+                         config.simulation.epoch_iso)
+    if line:
+        print(line)
     _print_faults(result.faults)
     print(f"wrote {out}: {result.nodes} nodes x {result.steps} steps in {result.wall_s:.1f} s wall "
           f"(compile + first chunk {result.compile_s:.1f} s), {result.node_steps_per_s:.3g} node-steps/s")
-    return EXIT_OK
+    code = exit_status(result.summary.get("status", ()))
+    if code == EXIT_NUMERICAL_FAULT:
+        _print_err(f"orbital-sim: {len(result.faults)} node(s) hit a numerical fault (status in the file); "
+                   f"everything is written, exit status {EXIT_NUMERICAL_FAULT}")
+    return code
+
+
+def _node_names(path) -> list[str]:
+    from orbital_sim.output import read_summary
+
+    return [str(n) for n in read_summary(path).get("node", [])]
 
 
 #: at most this many faulted nodes are listed one per line after a run (the file's ``status``
@@ -242,11 +264,13 @@ def _run_part(args, config, out: Path, index: int, count: int, coordinator: str)
     except (OSError, ValueError) as err:
         _print_err(f"orbital-sim: cannot stitch {out}: {err}")
         return EXIT_FAILURE
+    written = read_summary(out)
     if not args.quiet:
-        written = read_summary(out)
         print(format_summary_table(written, list(written["component"]), list(written["node_class"])))
     print(f"wrote {out}: {count} parts stitched into one dataset (HDF5 virtual datasets)")
-    return EXIT_OK
+    from orbital_sim.health import exit_status
+
+    return exit_status(written.get("status", ()))  # 3 when a node hit a numerical fault
 
 
 def cmd_stitch(args) -> int:

@@ -78,6 +78,7 @@ OUTPUT_VARIABLES = (
     "compute_utilization",
     "temperature",
     "heat_rejected",
+    "energy_unmet",
     "position_eci",
     "velocity_eci",
     "heater_power",

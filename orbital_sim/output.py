@@ -76,6 +76,8 @@ TIME_SERIES: dict[str, tuple[tuple[str, ...], str, str]] = {  # name: (dims, uni
                       "net thermal power emitted to space by all surfaces"),
     "heater_power": (("time", "node"), "W",
                      "electrical power drawn by the thermostatic heaters (dissipated in their components)"),
+    "energy_unmet": (("time", "node"), "J",
+                     "bus energy demanded but not served since the epoch (cumulative; brown-out)"),
     "position_eci": (("time", "node", "xyz"), "m", "position in the ECI frame (GCRS axes)"),
     "velocity_eci": (("time", "node", "xyz"), "m s-1", "velocity in the ECI frame (GCRS axes)"),
 }
@@ -95,7 +97,10 @@ SUMMARY: dict[str, tuple[tuple[str, ...], str, str]] = {
     "state_of_charge_min": (("node",), "1", "minimum battery state of charge over the run"),
     "compute_delivered": (("node",), "s",
                           "accelerator-seconds delivered at full utilisation"),
-    "compute_availability": (("node",), "1", "delivered compute / nameplate compute"),
+    "compute_nameplate": (("node",), "s", "accelerator-seconds of nameplate: accelerators x run duration"),
+    "compute_availability": (("node",), "1",
+                             "delivered compute / nameplate compute over the whole run (a faulted node counts "
+                             "the time after its fault as unavailable)"),
     "status": (("node",), "1", "0 ok; non-zero: fault code (see flag_meanings)"),
     # component limits (operating_limits_c, survival_limits_c; orbital_sim/design_cases.py)
     "temperature_margin_operating": (("node", "component"), "K",
@@ -107,6 +112,13 @@ SUMMARY: dict[str, tuple[tuple[str, ...], str, str]] = {
                                "0 within the operating limits (or none given), 1 outside them, "
                                "2 outside the survival limits (see flag_meanings)"),
     "energy_heater": (("node",), "J", "electrical energy drawn by the heaters (= heat they dissipated)"),
+    "energy_unmet_total": (("node",), "J",
+                           "bus energy demanded but not served over the run (brown-out; the last value of the "
+                           "energy_unmet time series)"),
+    "brownout": (("node",), "1", "1 when the node could not carry its bus at some step (see flag_meanings)"),
+    "brownout_start": (("node",), "s",
+                       "time since the epoch of the first step with unserved bus demand (NaN: none)"),
+    "brownout_duration": (("node",), "s", "time with unserved bus demand"),
 }
 
 #: Ground stations (``[[ground_station]]``): time series and summaries along ``station``, written
@@ -161,6 +173,11 @@ _ALL_SUMMARY = {**SUMMARY, **GROUND_SUMMARY, **APPROACH_SUMMARY, **RADIATION_SUM
 
 #: Fault codes of the ``status`` summary variable (CF flag_values / flag_meanings).
 STATUS_FLAGS: dict[int, str] = {0: "ok", 1: "non_finite_state", 2: "below_surface"}
+#: Codes of the ``brownout`` summary variable: a physical outcome (the node keeps running), kept
+#: apart from the numerical faults of ``status``.
+BROWNOUT_FLAGS: dict[int, str] = {0: "bus_served", 1: "brownout"}
+#: Integer flag variables of the summary and their codes (CF flag_values / flag_meanings).
+_FLAG_VARIABLES: dict[str, dict[int, str]] = {"status": STATUS_FLAGS, "brownout": BROWNOUT_FLAGS}
 
 _COORD_LONG_NAMES = {
     "time": "time since the run epoch",
@@ -996,7 +1013,7 @@ class ResultWriter:
             want = self._shape(dims, None)
             if arr.shape != want:
                 raise ValueError(f"{name}: shape {arr.shape}, expected {want} {dims}")
-            if name in ("status", "temperature_limit_flag"):
+            if name in _FLAG_VARIABLES or name == "temperature_limit_flag":
                 if arr.dtype.kind not in "iub" or (arr.size and (arr.min() < -128
                                                                 or arr.max() > 127)):
                     raise ValueError(f"{name}: integer codes in -128..127 expected")
@@ -1012,16 +1029,13 @@ class ResultWriter:
                                            arr.shape)
                 if name == "latency_median" and "latency_bin" in f and f["latency_bin"].shape[0] > 1:
                     _set_attr(ds, "resolution", float(f["latency_bin"][1] - f["latency_bin"][0]))
-                if name == "status":
-                    ds.attrs.create("flag_values",
-                                    np.array(sorted(STATUS_FLAGS), dtype=np.int8))
-                    _set_attr(ds, "flag_meanings",
-                              " ".join(STATUS_FLAGS[c] for c in sorted(STATUS_FLAGS)))
-                if name == "temperature_limit_flag":
-                    from orbital_sim.design_cases import LIMIT_FLAGS
-
-                    ds.attrs.create("flag_values", np.array(sorted(LIMIT_FLAGS), dtype=np.int8))
-                    _set_attr(ds, "flag_meanings", " ".join(LIMIT_FLAGS[c] for c in sorted(LIMIT_FLAGS)))
+                if name in _FLAG_VARIABLES or name == "temperature_limit_flag":
+                    if name == "temperature_limit_flag":
+                        from orbital_sim.design_cases import LIMIT_FLAGS as flags
+                    else:
+                        flags = _FLAG_VARIABLES[name]
+                    ds.attrs.create("flag_values", np.array(sorted(flags), dtype=np.int8))
+                    _set_attr(ds, "flag_meanings", " ".join(flags[c] for c in sorted(flags)))
             f[name][...] = arr
         f.flush()
 
@@ -1266,14 +1280,27 @@ def format_summary_table(summary: Mapping[str, Any], component_names: Sequence[s
             _reduce(np.sum, en[m]) * mwh if m.any() else float("nan"), ".4g"))
         row(f"energy {word}, per node", "MWh",
             lambda m, en=en: _fmt(_reduce(np.mean, en[m]) * mwh, ".4g"))
-    if "compute_availability" in present:
+    if "compute_delivered" in present and "compute_nameplate" in present:
+        from orbital_sim.health import compute_availability  # the report's computation too
+
+        dl, npl = present["compute_delivered"], present["compute_nameplate"]
+        row("compute availability", "%", lambda m: _fmt(100 * compute_availability(dl, npl, m), ".1f"))
+    elif "compute_availability" in present:  # files written before compute_nameplate
         a = present["compute_availability"]
         row("compute availability, mean", "%",
             lambda m: _fmt(100 * _reduce(np.mean, a[m]), ".1f"))
+    if "compute_availability" in present:
+        a = present["compute_availability"]
         row("compute availability, min", "%", lambda m: _fmt(100 * _reduce(np.min, a[m]), ".1f"))
     if "status" in present:
         st = present["status"]
         row("nodes with fault status", "count", lambda m: str(int(np.count_nonzero(st[m]))))
+    if "brownout" in present:
+        bo = present["brownout"]
+        row("nodes browned out (bus not carried)", "count", lambda m: str(int(np.count_nonzero(bo[m]))))
+    if "energy_unmet_total" in present:
+        un = present["energy_unmet_total"]
+        row("energy unmet (bus), total", "kWh", lambda m: _fmt(_reduce(np.sum, un[m]) / 3.6e6, ".4g"))
     if all(k in present for k in ("latency_min", "latency_median", "latency_max", "contact_gap_max")):
         # (node, station) -> per node: best station (median: the station with the lowest median)
         ms = 1e3

@@ -63,6 +63,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from orbital_sim import output as _output
+from orbital_sim.health import compute_availability, node_availability
 
 __all__ = [
     "HOURS_PER_YEAR",
@@ -590,6 +591,11 @@ def _feasibility_report(path: str | os.PathLike, inputs: ReportInputs | None = N
     sec = "fleet"
     add(sec, "nodes", "count", lambda m: m.sum())
     add(sec, "nodes with fault status", "count", lambda m: (~ok[m]).sum())
+    if "brownout" in summary:
+        browned = np.asarray(summary["brownout"]) != 0
+        unmet = np.asarray(summary.get("energy_unmet_total", np.full(n, np.nan)), dtype=np.float64)
+        add(sec, "nodes browned out (bus not carried)", "count", lambda m: browned[m].sum())
+        add(sec, "energy unmet (bus), total", "kWh", lambda m: s(unmet, m) / _J_PER_KWH)
     add(sec, "simulated time", "d", lambda m: duration_s / 86400.0)
     add(sec, "rated array power per node", "kW", lambda m: mean(rated_w, m) / 1e3)
     add(sec, "compute nameplate per node", "kW", lambda m: mean(compute_w, m) / 1e3)
@@ -598,11 +604,12 @@ def _feasibility_report(path: str | os.PathLike, inputs: ReportInputs | None = N
     add(sec, "array capacity factor", "%",
         lambda m: 100 * ratio(s(generated, m), s(rated_w, m & np.isfinite(generated)) * duration_s))
     add(sec, "array energy shed", "% of produced", lambda m: 100 * ratio(s(shed, m), s(generated, m)))
-    add(sec, "compute availability", "%",
-        lambda m: 100 * ratio(s(delivered, m), s(accelerators, m & np.isfinite(delivered)) * duration_s))
+    # one computation with the run's summary table (health.compute_availability)
+    nameplate = np.asarray(summary["compute_nameplate"], dtype=np.float64) if "compute_nameplate" in summary \
+        else accelerators * duration_s
+    add(sec, "compute availability", "%", lambda m: 100 * compute_availability(delivered, nameplate, m))
     add(sec, "compute availability, worst node", "%",
-        lambda m: 100 * mn(np.where(accelerators > 0, delivered / np.maximum(accelerators, 1) / duration_s,
-                                    np.nan), m))
+        lambda m: 100 * mn(node_availability(delivered, nameplate), m))
     sec = "eclipses"
     add(sec, "eclipse fraction, mean", "%", lambda m: 100 * mean(ecl, m))
     add(sec, "eclipse fraction, max", "%", lambda m: 100 * mx(ecl, m))

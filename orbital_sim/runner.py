@@ -258,12 +258,20 @@ class Progress:
             print(text, file=self.stream, flush=True)
 
 
-def summary_from_state(acc, status, dtype=np.float64) -> dict:
-    """Per-node summary arrays (output.SUMMARY names) from the final accumulators."""
+def summary_from_state(acc, status, dtype=np.float64, nameplate_s=None) -> dict:
+    """Per-node summary arrays (output.SUMMARY names) from the final accumulators.
+
+    ``nameplate_s``: accelerator-seconds of nameplate per node over the whole run (accelerators x
+    run duration); compute availability = delivered / nameplate (health.node_availability), so a
+    node that faulted counts the time after its fault as unavailable. Default: the accumulated
+    nameplate of the healthy time."""
+    from orbital_sim import health
+
     a = {k: np.asarray(v, dtype=np.float64) for k, v in dataclasses.asdict(acc).items()}
     elapsed = np.where(a["elapsed_s"] > 0, a["elapsed_s"], np.nan)
-    nameplate = np.where(a["compute_nameplate_s"] > 0, a["compute_nameplate_s"], np.nan)
-    return {
+    nameplate = a["compute_nameplate_s"] if nameplate_s is None else \
+        np.broadcast_to(np.asarray(nameplate_s, dtype=np.float64), a["compute_delivered_s"].shape)
+    out = {
         "eclipse_fraction": 1.0 - a["sunlit_s"] / elapsed,
         "temperature_min": a["temperature_min_k"],
         "temperature_max": a["temperature_max_k"],
@@ -272,10 +280,17 @@ def summary_from_state(acc, status, dtype=np.float64) -> dict:
         "energy_consumed": a["energy_consumed_j"],
         "state_of_charge_min": a["state_of_charge_min"],
         "compute_delivered": a["compute_delivered_s"],
-        "compute_availability": a["compute_delivered_s"] / nameplate,
+        "compute_nameplate": np.array(nameplate),
+        "compute_availability": health.node_availability(a["compute_delivered_s"], nameplate),
         "status": np.asarray(status, dtype=np.int32),
         **({} if acc.heater_j is None else {"energy_heater": a["heater_j"]}),
+        "energy_unmet_total": a["energy_unmet_j"],
     }
+    if "brownout_s" in a:
+        out["brownout"] = (a["brownout_s"] > 0).astype(np.int32)
+        out["brownout_start"] = a["brownout_start_s"]
+        out["brownout_duration"] = a["brownout_s"]
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -417,7 +432,8 @@ MIN_STEPS_PER_ORBIT = 60
 
 def short_step_warning(r_eci_m, v_eci_m_s, step_s: float, names) -> str | None:
     """A one-line warning when ``step_s`` gives fewer than :data:`MIN_STEPS_PER_ORBIT` RK4 steps
-    per (two-body) orbital period for any bound node, else None."""
+    per (two-body) orbital period for any bound node, else None (health.short_step_message)."""
+    from orbital_sim.health import short_step_message
     from orbital_sim.kernels.constants import GM_EARTH_M3_S2
 
     r = np.asarray(r_eci_m, dtype=np.float64).reshape(-1, 3)
@@ -426,15 +442,7 @@ def short_step_warning(r_eci_m, v_eci_m_s, step_s: float, names) -> str | None:
     bound = energy < 0
     a = np.where(bound, -GM_EARTH_M3_S2 / (2.0 * np.where(bound, energy, -1.0)), np.inf)
     period_s = 2.0 * np.pi * np.sqrt(a ** 3 / GM_EARTH_M3_S2)
-    steps = period_s / float(step_s)
-    short = bound & (steps < MIN_STEPS_PER_ORBIT)
-    if not np.any(short):
-        return None
-    i = int(np.argmin(np.where(short, steps, np.inf)))
-    return (f"warning: step_s = {step_s:g} s gives {steps[i]:.0f} steps per orbit for node {names[i]} "
-            f"(period {period_s[i]:.0f} s); RK4 loses orbital energy as the step^4 (at 32 steps per orbit "
-            f"LEO nodes reached the Earth within 75-95 days): use {MIN_STEPS_PER_ORBIT} or more; "
-            f"{int(np.sum(short))} of {len(r)} nodes have fewer")
+    return short_step_message(period_s, step_s, names)
 
 
 def histogram_median_s(latency_hist, latency_bin_s: float):
@@ -805,10 +813,14 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
 
             bar = Progress(total_steps, n_nodes, stream=stream, enabled=progress,
                            start_steps=min(k0 * outputs_per_chunk * steps_per_output, total_steps))
+            from orbital_sim.health import no_cells_message
+
+            warnings_ = [no_cells_message(config)]
             if sim.propagator == "cowell":
-                warning = short_step_warning(fleet.state.r_eci_m, fleet.state.v_eci_m_s, sim.step_s, fleet.names)
-                if warning:
-                    print(f"orbital-sim: {warning}", file=stream if stream is not None else sys.stderr, flush=True)
+                warnings_.append(short_step_warning(fleet.state.r_eci_m, fleet.state.v_eci_m_s, sim.step_s,
+                                                    fleet.names))
+            for warning in filter(None, warnings_):
+                print(f"orbital-sim: {warning}", file=stream if stream is not None else sys.stderr, flush=True)
             faults: list = []
 
             def record_faults(status, new, state, resumed: bool) -> None:
@@ -897,7 +909,9 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                         raise RunInterrupted(stop.signum, path, writer.samples_written, k + 1, n_chunks)
 
             final = jax.tree_util.tree_map(lambda x: np.asarray(x)[:n_nodes], state)
-            summary = summary_from_state(final.acc, final.status)
+            summary = summary_from_state(final.acc, final.status,
+                                         nameplate_s=np.asarray(fleet.params.accelerators, np.float64)[:n_nodes]
+                                         * total_steps * float(sim.step_s))
             limits = node_limits_k(config)  # the margins to each component's limits
             if part is not None:
                 limits = limits[:, first:stop_at]
