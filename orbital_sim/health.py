@@ -270,13 +270,13 @@ class SettledExtremes:
 
     def leaves(self) -> dict:
         """Restart leaves ``{"settled.<name>": (dims, array)}``."""
-        return {self.PREFIX + "temperature_min": (("node", "component"), self.temperature_min.copy()),
-                self.PREFIX + "temperature_max": (("node", "component"), self.temperature_max.copy()),
+        return {self.PREFIX + "temperature_min_k": (("node", "component"), self.temperature_min.copy()),
+                self.PREFIX + "temperature_max_k": (("node", "component"), self.temperature_max.copy()),
                 self.PREFIX + "state_of_charge_min": (("node",), self.state_of_charge_min.copy())}
 
     def restore(self, stored: Mapping[str, np.ndarray]) -> bool:
         """Take the running extremes from a restart state; False when it holds none."""
-        names = [self.PREFIX + n for n in ("temperature_min", "temperature_max", "state_of_charge_min")]
+        names = [self.PREFIX + n for n in ("temperature_min_k", "temperature_max_k", "state_of_charge_min")]
         if not all(n in stored for n in names):
             return False
         self.temperature_min, self.temperature_max, self.state_of_charge_min = (

@@ -112,6 +112,15 @@ SUMMARY: dict[str, tuple[tuple[str, ...], str, str]] = {
                                "0 within the operating limits (or none given), 1 outside them, "
                                "2 outside the survival limits (see flag_meanings)"),
     "energy_heater": (("node",), "J", "electrical energy drawn by the heaters (= heat they dissipated)"),
+    "warmup_end": (("node",), "s",
+                   "end of the warm-up: the settled window of the *_settled summaries starts here (root "
+                   "attribute summary_window)"),
+    "temperature_min_settled": (("node", "component"), "K",
+                                "minimum component temperature over the output samples of the settled window"),
+    "temperature_max_settled": (("node", "component"), "K",
+                                "maximum component temperature over the output samples of the settled window"),
+    "state_of_charge_min_settled": (("node",), "1",
+                                    "minimum battery state of charge over the output samples of the settled window"),
     "energy_unmet_total": (("node",), "J",
                            "bus energy demanded but not served over the run (brown-out; the last value of the "
                            "energy_unmet time series)"),
@@ -1186,6 +1195,12 @@ def read_summary(path: str | os.PathLike) -> dict[str, Any]:
                 out[name] = f[name][...]
         if "station" in f:
             out["station"] = _strings(f["station"])
+        if "node_variant" in f and "variant" in f:  # a sweep: each node's variant, each key's values
+            out["node_variant"] = f["node_variant"][...]
+            out["sweep_values"] = {
+                str(_read_attr(f[name].attrs["sweep_key"])): (_strings(f[name]) if f[name].dtype.kind == "O"
+                                                               else f[name][...])
+                for name in f if name.startswith("sweep_") and "sweep_key" in f[name].attrs}
     return out
 
 
@@ -1218,7 +1233,18 @@ def format_summary_table(summary: Mapping[str, Any], component_names: Sequence[s
         break
     if n is None:
         return "(no summary variables)"
-    if node_class is not None:
+    sweep_note = None
+    if "node_variant" in summary and summary.get("sweep_values"):
+        # a sweep: one column per variant (each design alone), named by its swept values; no fleet
+        # column (the variants are alternatives, not one fleet)
+        from orbital_sim.sweep import variant_columns
+
+        keys = summary.get("attrs", {}).get("sweep_parameters") or list(summary["sweep_values"])
+        keys = [keys] if isinstance(keys, str) else list(keys)
+        sweep_note, names = variant_columns(keys, summary["sweep_values"])
+        variant = np.asarray(summary["node_variant"])
+        groups = [(name, variant == k) for k, name in enumerate(names)]
+    elif node_class is not None:
         node_class = [str(c) for c in node_class]
         if len(node_class) != n:
             raise ValueError(f"node_class has {len(node_class)} entries for {n} nodes")
@@ -1226,7 +1252,8 @@ def format_summary_table(summary: Mapping[str, Any], component_names: Sequence[s
         groups = [(c, np.array([nc == c for nc in node_class])) for c in classes]
     else:
         groups = []
-    groups.append(("fleet", np.ones(n, dtype=bool)))
+    if sweep_note is None:
+        groups.append(("fleet", np.ones(n, dtype=bool)))
     if "temperature_max" in present or "temperature_min" in present:
         ncomp = (present.get("temperature_max", present.get("temperature_min"))).shape[1]
         comps = list(component_names) if component_names is not None else \
@@ -1245,14 +1272,18 @@ def format_summary_table(summary: Mapping[str, Any], component_names: Sequence[s
         e = present["eclipse_fraction"]
         row("eclipse fraction, mean", "%", lambda m: _fmt(100 * _reduce(np.mean, e[m]), ".1f"))
         row("eclipse fraction, max", "%", lambda m: _fmt(100 * _reduce(np.max, e[m]), ".1f"))
+    # extremes over the settled window when the file has them (health.WINDOW_RULE), else the whole run
+    settled = "temperature_max_settled" in present and np.isfinite(present["temperature_max_settled"]).any()
+    tag = " (settled)" if settled else ""
     for key, word, fn in (("temperature_max", "max", np.max), ("temperature_min", "min", np.min)):
+        key = key + "_settled" if settled else key
         if key not in present:
             continue
         temp = present[key]
         for j, comp in enumerate(comps):
-            row(f"temperature {word}: {comp}", "K",
+            row(f"temperature {word}{tag}: {comp}", "K",
                 lambda m, j=j, t=temp, fn=fn: _fmt(_reduce(fn, t[m, j]), ".1f"))
-            row(f"temperature {word}: {comp}", "degC",
+            row(f"temperature {word}{tag}: {comp}", "degC",
                 lambda m, j=j, t=temp, fn=fn: _fmt(_reduce(fn, t[m, j]) - 273.15, ".1f"))
     if "temperature_margin_operating" in present:  # margins to the components' limits
         for key, word in (("temperature_margin_operating", "operating"),
@@ -1268,8 +1299,10 @@ def format_summary_table(summary: Mapping[str, Any], component_names: Sequence[s
             fl = present["temperature_limit_flag"]
             row("nodes outside operating limits", "count", lambda m: str(int(np.count_nonzero((fl[m] >= 1).any(1)))))
             row("nodes outside survival limits", "count", lambda m: str(int(np.count_nonzero((fl[m] >= 2).any(1)))))
-    if "state_of_charge_min" in present:
-        s = present["state_of_charge_min"]
+    soc_key = "state_of_charge_min_settled" if "state_of_charge_min_settled" in present and \
+        np.isfinite(present["state_of_charge_min_settled"]).any() else "state_of_charge_min"
+    if soc_key in present:
+        s = present[soc_key]
         row("state of charge, min", "%", lambda m: _fmt(100 * _reduce(np.min, s[m]), ".1f"))
     for key, word in (("energy_generated", "generated"), ("energy_consumed", "consumed"),
                       ("energy_shed", "shed")):
@@ -1326,6 +1359,16 @@ def format_summary_table(summary: Mapping[str, Any], component_names: Sequence[s
 
     out = [line(*header), "  ".join(["-" * w0, "-" * w1] + ["-" * w for w in wc])]
     out += [line(*r) for r in rows]
+    if settled and "warmup_end" in present:
+        w = np.asarray(present["warmup_end"], dtype=np.float64)
+        lo, hi = _fmt(_reduce(np.min, w) / 3600.0, '.3g'), _fmt(_reduce(np.max, w) / 3600.0, '.3g')
+        out.insert(0, f"(settled) = over the output samples from the end of each node's warm-up on, "
+                      f"{lo if lo == hi else lo + '-' + hi} h "
+                      "after the epoch: the later of one orbit and 3 slowest thermal time constants, at most half "
+                      "the run; whole-run extremes (start included): temperature_min/max, state_of_charge_min "
+                      "in the file")
+    if sweep_note is not None:
+        out.insert(0, sweep_note)
     return "\n".join(out)
 
 

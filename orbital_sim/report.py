@@ -369,6 +369,7 @@ class FeasibilityReport:
     inputs: ReportInputs
     source: str = ""
     definitions: list[str] = field(default_factory=list)
+    sweep_note: str = ""  #: a sweep file: what the variant columns are
 
     def value(self, quantity: str, group: str = "fleet") -> Any:
         """The value of ``quantity`` for ``group`` (KeyError if there is no such row)."""
@@ -467,6 +468,16 @@ def _feasibility_report(path: str | os.PathLike, inputs: ReportInputs | None = N
     n = len(nodes)
     entries = [(e.name, g.names) for e, g in zip(config.constellation_entries, config.constellation)]
     groups = _group_masks(node_class, nodes, entries)
+    variant = None
+    if getattr(config, "sweep", None) is not None and "node_variant" in summary:
+        # a sweep: one column per variant (each design alone, its own hardware), named by its
+        # swept values; no fleet column (the variants are alternatives, not one fleet)
+        from orbital_sim.sweep import variant_columns
+
+        variant = np.asarray(summary["node_variant"])
+        _, names = variant_columns(config.sweep.parameters,
+                                   {p: config.sweep.values[i] for i, p in enumerate(config.sweep.parameters)})
+        groups = [(name, variant == k) for k, name in enumerate(names)]
     solar_constant = float(config.environment.solar_constant_w_m2)
 
     # per-node hardware from the class
@@ -482,11 +493,17 @@ def _feasibility_report(path: str | os.PathLike, inputs: ReportInputs | None = N
     m_accel = np.zeros(n)
     m_bus = np.zeros(n)
     cycle_life = np.full((n, 3), np.nan)  # (cycles, dod, exponent) of the class's relation, if any
+    designs = []  # (nodes, their class's hardware)
     for cname in set(node_class):
-        nc = config.node_classes.get(cname)
+        is_class = np.array([c == cname for c in node_class])
+        if variant is None:
+            designs.append((is_class, config.node_classes.get(cname)))
+        else:
+            designs += [(is_class & (variant == k), v.node_classes.get(cname))
+                        for k, v in enumerate(config.sweep.variants)]
+    for sel, nc in designs:
         if nc is None:
-            raise ReportError(f"{path}: node class {cname!r} is not in the stored configuration")
-        sel = np.array([c == cname for c in node_class])
+            raise ReportError(f"{path}: a node class of the file is not in the stored configuration")
         cells = sum(s.area_m2 for s in nc.surfaces if s.solar_cells)
         rad = sum(s.area_m2 for s in nc.surfaces if not s.solar_cells)
         rated_w[sel] = rated_array_power_w(cells, nc.power.array_efficiency, nc.power.array_packing_factor,
@@ -517,6 +534,10 @@ def _feasibility_report(path: str | os.PathLike, inputs: ReportInputs | None = N
     ecl_count = np.full(n, np.nan)
     ecl_longest = np.full(n, np.nan)
     dod_max = np.full(n, np.nan)
+    dod_max_run = np.full(n, np.nan)  # whole run, the first discharge from the launch state included
+    settled_from = np.asarray(summary["warmup_end"], dtype=np.float64) if "warmup_end" in summary else None
+    if "state_of_charge_min_settled" in summary and np.isfinite(summary["state_of_charge_min_settled"]).any():
+        soc_min = np.asarray(summary["state_of_charge_min_settled"], dtype=np.float64)
     cycles_yr = np.full(n, np.nan)
     efc_yr = np.full(n, np.nan)
     life_yr = np.full(n, np.nan)
@@ -535,13 +556,19 @@ def _feasibility_report(path: str | os.PathLike, inputs: ReportInputs | None = N
         if "state_of_charge" in f:
             for sl, block in _node_block_reader(f, "state_of_charge", n):
                 for j in range(block.shape[1]):
+                    i = sl.start + j
                     st = battery_cycle_stats(block[:, j], duration_s, inputs.min_cycle_dod)
-                    dod_max[sl.start + j] = st["dod_max"]
-                    cycles_yr[sl.start + j] = st["cycles_per_year"]
-                    efc_yr[sl.start + j] = st["equivalent_full_cycles_per_year"]
-                    if np.isfinite(cycle_life[sl.start + j, 0]):
-                        life_yr[sl.start + j] = battery_life_years(
-                            block[:, j], duration_s, *cycle_life[sl.start + j], min_dod=inputs.min_cycle_dod)
+                    dod_max_run[i] = st["dod_max"]
+                    series, span_s = block[:, j], duration_s
+                    if settled_from is not None:  # the settled window (health.WINDOW_RULE)
+                        inside = t >= settled_from[i]
+                        series, span_s = block[inside, j], duration_s - float(settled_from[i])
+                        st = battery_cycle_stats(series, span_s, inputs.min_cycle_dod)
+                    dod_max[i] = st["dod_max"]
+                    cycles_yr[i] = st["cycles_per_year"]
+                    efc_yr[i] = st["equivalent_full_cycles_per_year"]
+                    if np.isfinite(cycle_life[i, 0]):
+                        life_yr[i] = battery_life_years(series, span_s, *cycle_life[i], min_dod=inputs.min_cycle_dod)
         if all(v in f for v in _LATENCY_VARS):
             latency = {v: np.asarray(f[v][...], dtype=np.float64) for v in _LATENCY_VARS}
     perigee = _perigee_altitudes_m(config)
@@ -617,8 +644,11 @@ def _feasibility_report(path: str | os.PathLike, inputs: ReportInputs | None = N
     add(sec, "longest eclipse", "min", lambda m: mx(ecl_longest, m) / 60.0)
     sec = "battery"
     add(sec, "capacity per node", "kWh", lambda m: mean(capacity_j, m) / _J_PER_KWH)
+    # settled window (health.WINDOW_RULE) when the file has warmup_end; the definitions say so
     add(sec, "depth of discharge, max", "%", lambda m: 100 * mx(dod_max, m))
     add(sec, "depth of discharge, mean of node maxima", "%", lambda m: 100 * mean(dod_max, m))
+    if settled_from is not None:
+        add(sec, "depth of discharge, max, whole run", "%", lambda m: 100 * mx(dod_max_run, m))
     add(sec, "state of charge, min", "%", lambda m: 100 * mn(soc_min, m))
     add(sec, "cycles per year (rainflow)", "1/yr", lambda m: mean(cycles_yr, m))
     add(sec, "equivalent full cycles per year", "1/yr", lambda m: mean(efc_yr, m))
@@ -701,8 +731,19 @@ def _feasibility_report(path: str | os.PathLike, inputs: ReportInputs | None = N
 
     report = FeasibilityReport(groups=[g for g, _ in groups], rows=rows, comparison=[], inputs=inputs,
                                source=str(path))
-    report.comparison = _comparison(report, inputs, bool(latency))
+    if variant is not None:
+        report.sweep_note = (f"sweep ({config.sweep.mode}): one column per variant, named by its values of "
+                             + " / ".join(config.sweep.parameters))
+    # the terrestrial comparison speaks of one fleet: not of a sweep's alternative designs
+    report.comparison = [] if variant is not None else _comparison(report, inputs, bool(latency))
     report.definitions = _definitions(inputs, bool(latency))
+    if settled_from is not None:  # first: the window the battery rows use
+        from orbital_sim.health import WINDOW_RULE
+
+        report.definitions.insert(0, f"battery depth of discharge, cycles and minimum state of charge: {WINDOW_RULE} "
+                                     f"(warmup_end {np.nanmin(settled_from) / 3600:.3g}-"
+                                     f"{np.nanmax(settled_from) / 3600:.3g} h here); 'whole run' rows include "
+                                     "the start")
     return report
 
 
@@ -906,6 +947,11 @@ def format_text(report: FeasibilityReport) -> str:
 
     out = io.StringIO()
     section = None
+    if report.sweep_note:
+        print(report.sweep_note, file=out)
+    for d in report.definitions:  # the window of the battery rows, above the table
+        if d.startswith("battery depth of discharge, cycles"):
+            print(d, file=out)
     print(line(head), file=out)
     print("  ".join("-" * w for w in widths), file=out)
     for r, cells in zip(report.rows, body):

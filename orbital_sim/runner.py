@@ -737,8 +737,13 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 "memory_budget_mib": float(sim.memory_budget_mib),
                 "chunk_bytes_estimated": memory.chunk_bytes(outputs_per_chunk), "samples_per_window": per_window}
 
+        from orbital_sim.health import WINDOW_RULE, SettledExtremes, node_warmup_end_s
+
+        settled = SettledExtremes(node_warmup_end_s(fleet.params, fleet.state, total_steps * float(sim.step_s)),
+                                  len(fleet.component_names))
         writer, state, k0 = _open_output(
             path, config, fleet, file_series, total_outputs // per_window, plan, overwrite, resume, ground=ground_run,
+            settled=settled,
             attrs={
                 "title": f"orbital_sim run: {n_nodes} nodes, {sim.duration_s:g} s from {sim.epoch_iso}",
                 "software_version": __version__,
@@ -750,6 +755,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 "step_s": float(sim.step_s),
                 "output_every_s": float(sim.output_every_s),
                 **case_attributes(config),
+                "summary_window": WINDOW_RULE,
                 **part_attrs,
             })
 
@@ -882,6 +888,8 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                         leaves.update(rad.leaves())
                     if gstate is not None:
                         leaves.update(_ground_leaves(gstate, n_nodes))
+                    settled.update(times, host)
+                    leaves.update(settled.leaves())
                     restart = (leaves, {**plan, "next_chunk": k + 1})
                     del leaves
                     try:
@@ -916,6 +924,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
             if part is not None:
                 limits = limits[:, first:stop_at]
             summary.update(limit_summary(limits, summary["temperature_min"], summary["temperature_max"]))
+            summary.update(settled.summary())
             if gstate is not None:
                 final_ground = jax.tree_util.tree_map(lambda x: np.asarray(x)[:n_nodes], gstate)
                 summary.update(ground_summary(final_ground, ground_run[2]["latency_bin_s"]))
@@ -948,7 +957,8 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
     )
 
 
-def _open_output(path, config, fleet, variables, total_outputs, plan, overwrite, resume, attrs, ground=None):
+def _open_output(path, config, fleet, variables, total_outputs, plan, overwrite, resume, attrs, ground=None,
+                 settled=None):
     """The writer, the state to start from (unpadded, on the default device) and the first
     chunk to compute: a new file with the initial state as restart state, or the reopened
     file truncated to its restart state."""
@@ -971,6 +981,8 @@ def _open_output(path, config, fleet, variables, total_outputs, plan, overwrite,
             if ground is not None:  # [[ground_station]]: the station records and their state
                 writer.write_stations(**ground[2])
                 leaves.update(_ground_leaves(ground[1], len(fleet.names)))
+            if settled is not None:  # the summaries' settled window (health.SettledExtremes)
+                leaves.update(settled.leaves())
             writer.write_restart(leaves, {**plan, "next_chunk": 0})
         except BaseException as err:
             try:
@@ -1005,6 +1017,9 @@ def _open_output(path, config, fleet, variables, total_outputs, plan, overwrite,
         if ground is not None:  # the ground stations' running figures (ground.* leaves)
             ground[1] = _restore_state(ground[1], {k[len(_GROUND_PREFIX):]: v for k, v in stored.items()
                                                    if k.startswith(_GROUND_PREFIX)})
+        if settled is not None and not settled.restore(stored):
+            raise RunError(f"cannot resume: {path} holds no settled-window extremes (written by an older "
+                           "version); start it again with --overwrite")
         writer.truncate(samples)  # drop a partly written chunk
         writer.add_history(f"resumed at chunk {k0} of {plan['chunks']} ({samples} samples) on "
                            f"{attrs['device']} by orbital_sim {attrs['software_version']}")

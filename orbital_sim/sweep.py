@@ -370,3 +370,25 @@ def output_records(config):
     params = [(parameter_variable_name(p), p, parameter_units(p), list(sweep.values[i]))
               for i, p in enumerate(sweep.parameters)]
     return sweep.mode, node_variant, params
+
+
+def variant_columns(parameters, values) -> tuple[str, list[str]]:
+    """Column names of a sweep's variants for tables (the run's summary, ``info``, ``report``):
+    ``("variant columns: <key path> / <key path>", ["3/5", "3/10", ...])``, each name the
+    variant's swept values in parameter order, joined by ``/`` (``v{k}:`` in front when two
+    variants have the same values). ``values``: ``{key path: per-variant values}``."""
+    parameters = [str(p) for p in parameters]
+    n = len(values[parameters[0]]) if parameters else 0
+
+    def short(v) -> str:
+        if isinstance(v, bytes):
+            v = v.decode()
+        try:
+            return f"{float(v):g}"
+        except (TypeError, ValueError):
+            return str(v)
+
+    names = ["/".join(short(values[p][k]) for p in parameters) for k in range(n)]
+    if len(set(names)) < len(names):
+        names = [f"{variant_label(k, n)}:{name}" for k, name in enumerate(names)]
+    return "variant columns: " + " / ".join(parameters), names

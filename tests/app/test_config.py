@@ -275,8 +275,8 @@ def test_missing_required_keys(raw):
         ("output.variables", ["temperature", "temprature"],
          "output.variables[1] = \"temprature\": must be one of \"sunlit_fraction\", \"beta_angle\", "
          "\"array_power\", \"load_power\", \"shed_power\", \"battery_energy\", \"state_of_charge\", "
-         "\"compute_utilization\", \"temperature\", \"heat_rejected\", \"position_eci\", \"velocity_eci\", "
-         "\"heater_power\"; "
+         "\"compute_utilization\", \"temperature\", \"heat_rejected\", \"energy_unmet\", \"position_eci\", "
+         "\"velocity_eci\", \"heater_power\"; "
          "did you mean 'temperature'?"),
         ("output.variables", ["temperature", "temperature"],
          'output.variables = ["temperature", "temperature"]: lists "temperature" more than once'),
