@@ -332,6 +332,7 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
         "heat_rejected": jnp.sum(emitted_w),
         "heater_power": jnp.sum(heater_w) if heaters else jnp.zeros((), t1.dtype),
         "energy_unmet": acc.energy_unmet_j.astype(work),
+        "battery_power": flows["charge_w"] - flows["discharge_w"],
         "position_eci": r64,
         "velocity_eci": v64,
     }

@@ -384,8 +384,33 @@ def eclipse_events(ds_or_path, node=None) -> dict[str, Any]:
     return out
 
 
-def _fmt_s(x: float) -> str:
-    return "        -" if not np.isfinite(x) else f"{x:9.2f}"
+def _fmt_s(x: float, decimals: int = 2) -> str:
+    return "        -" if not np.isfinite(x) else f"{x:9.{decimals}f}"
+
+
+#: samples at most this far apart put two or more samples in a LEO penumbra crossing (about 9 s
+#: at beta = 0), where the contact fit is good to milliseconds; beyond it a contact is known
+#: only to about the sample interval (a penumbra may read 0 s or one interval)
+FINE_SAMPLES_S = 5.0
+
+
+def events_resolution(sample_interval_s: float, crossings_s=()) -> tuple[int, str | None]:
+    """``(decimals, warning)`` for printing contact times from samples ``sample_interval_s``
+    apart. Fine (2 decimals, no warning) when every penumbra crossing in ``crossings_s``
+    (umbra entry - penumbra entry, penumbra exit - umbra exit) holds two samples or more, or,
+    with no crossing known, when the samples are at most FINE_SAMPLES_S apart; else 1 decimal
+    (up to 10 s) or 0 and a warning line that states the resolution."""
+    dt = float(sample_interval_s)
+    crossings = np.asarray(crossings_s, dtype=np.float64).reshape(-1)
+    crossings = crossings[np.isfinite(crossings)]
+    fine = crossings.min() >= 2.0 * dt if crossings.size else dt <= FINE_SAMPLES_S
+    if not np.isfinite(dt) or fine:
+        return 2, None
+    decimals = 1 if dt <= 10.0 else 0
+    return decimals, (f"warning: samples every {dt:g} s, fewer than two in a penumbra crossing (LEO: about "
+                      f"9-25 s), so these contact times and durations are resolved to about {dt:g} s (printed to "
+                      f"{10.0 ** -decimals:g} s); write sunlit_fraction every {FINE_SAMPLES_S:g} s or less "
+                      "(simulation.output_every_s) for contacts to about a millisecond")
 
 
 def format_events(events: dict[str, Any]) -> str:
@@ -394,18 +419,24 @@ def format_events(events: dict[str, Any]) -> str:
         epoch = _dt.datetime.fromisoformat(events["epoch"].replace("Z", "+00:00"))
     except ValueError:
         epoch = None
+    crossings = np.concatenate([np.asarray(events["umbra_entry"]) - np.asarray(events["penumbra_entry"]),
+                                np.asarray(events["penumbra_exit"]) - np.asarray(events["umbra_exit"])])
+    decimals, warning = events_resolution(events["sample_interval_s"], crossings)
     lines = [f"node {events['node']}: {len(events['penumbra_entry'])} eclipse pass(es); times in s since "
-             f"{events['epoch']} (samples every {events['sample_interval_s']:g} s)",
-             "  pen. entry (UTC)       pen. entry  umbra entry  umbra exit   pen. exit    umbra s    total s"
-             "   beta deg"]
+             f"{events['epoch']} (samples every {events['sample_interval_s']:g} s)"]
+    if warning:  # coarse samples: say the resolution (in-step event location: `orbital-sim events`)
+        lines.append(warning)
+    lines.append("  pen. entry (UTC)       pen. entry  umbra entry  umbra exit   pen. exit    umbra s    total s"
+                 "   beta deg")
     for k in range(len(events["penumbra_entry"])):
         start, beta = events["penumbra_entry"][k], events["beta_rad"][k]
         utc = (epoch + _dt.timedelta(seconds=float(start))).strftime("%Y-%m-%d %H:%M:%S") \
             if epoch is not None and np.isfinite(start) else "-".ljust(19)
+        d = decimals
         lines.append("  ".join([
-            "  " + utc, _fmt_s(start), "  " + _fmt_s(events["umbra_entry"][k]),
-            " " + _fmt_s(events["umbra_exit"][k]), " " + _fmt_s(events["penumbra_exit"][k]),
-            _fmt_s(events["umbra_s"][k]), _fmt_s(events["total_s"][k]),
+            "  " + utc, _fmt_s(start, d), "  " + _fmt_s(events["umbra_entry"][k], d),
+            " " + _fmt_s(events["umbra_exit"][k], d), " " + _fmt_s(events["penumbra_exit"][k], d),
+            _fmt_s(events["umbra_s"][k], d), _fmt_s(events["total_s"][k], d),
             "       -" if not np.isfinite(beta) else f"{math.degrees(beta):8.3f}",
         ]))
     return "\n".join(lines)

@@ -77,6 +77,9 @@ def cmd_run(args) -> int:
     if args.resume and args.overwrite:
         _print_err("orbital-sim: --resume and --overwrite exclude each other (continue the file, or replace it)")
         return EXIT_USAGE
+    if args.config and _same_file(out, Path(args.config)):  # never replace the scenario being read
+        _print_err(f"orbital-sim: output {out} is the config file being read; choose another -o")
+        return EXIT_USAGE
     processes = _process_options(args, config)
     if isinstance(processes, int):  # a bad --process-id / --num-processes / --coordinator
         return processes
@@ -125,6 +128,17 @@ def _node_names(path) -> list[str]:
     from orbital_sim.output import read_summary
 
     return [str(n) for n in read_summary(path).get("node", [])]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name the same file (the same inode if both exist, else the same
+    resolved path)."""
+    try:
+        if a.exists() and b.exists():
+            return a.samefile(b)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 #: at most this many faulted nodes are listed one per line after a run (the file's ``status``
@@ -340,6 +354,8 @@ def cmd_info(args) -> int:
 
     try:
         print(describe(args.file))
+    except BrokenPipeError:  # `info FILE | head`: the reader left; main() ends quietly, not "cannot read"
+        raise
     except (OSError, KeyError, ValueError) as err:
         _print_err(f"orbital-sim: cannot read {args.file}: {err}")
         return EXIT_FAILURE
@@ -574,8 +590,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "eclipse_fraction, temperature_max, state_of_charge_min, compute_availability, or "
                              "capacity_factor) against one swept parameter (a line) or two (a map), e.g. "
                              "capacity_factor:altitude_km:ltan_h")
-    p_plot.add_argument("--reduce", choices=("mean", "max", "min"), default="mean",
-                        help="with --sweep: how each variant's nodes are combined (default mean)")
+    p_plot.add_argument("--reduce", choices=("mean", "max", "min"), default=None,
+                        help="with --sweep: how each variant's nodes are combined (default: max for a *_max "
+                             "summary such as temperature_max, min for *_min, else mean)")
     p_plot.add_argument("--component", help="with --sweep: the component of temperature_min/max "
                                             "(default the compute component)")
     p_plot.set_defaults(func=cmd_plot)
@@ -699,7 +716,7 @@ def main(argv=None) -> int:
     configure_cpu_devices(requested)
     try:
         return args.func(args)
-    except BrokenPipeError:  # `orbital-sim validate X | head`: the reader left; no traceback
+    except BrokenPipeError:  # `orbital-sim info X | head`: the reader left; no traceback, no message, exit 1
         import os
 
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -79,12 +79,14 @@ OUTPUT_VARIABLES = (
     "temperature",
     "heat_rejected",
     "energy_unmet",
+    "battery_power",
     "position_eci",
     "velocity_eci",
     "heater_power",
 )
+#: written unless [output] variables says otherwise: all but the ECI vectors, heater_power and battery_power
 DEFAULT_OUTPUT_VARIABLES = tuple(v for v in OUTPUT_VARIABLES
-                                 if v not in ("position_eci", "velocity_eci", "heater_power"))
+                                 if v not in ("position_eci", "velocity_eci", "heater_power", "battery_power"))
 POINTINGS = (
     "sun",
     "nadir",

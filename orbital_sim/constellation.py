@@ -23,7 +23,9 @@ Entry types:
   ECI (:mod:`orbital_sim.tle`).
 
 Names: ``{prefix}-p{plane:02d}-s{slot:03d}`` for ``sso`` and ``walker_delta`` (plane and slot
-counted from 0), ``{prefix}-{k:04d}`` for ``elements``, ``states``, ``cluster`` and ``tle``
+counted from 0), ``{prefix}-{k:04d}`` for ``elements``, ``states`` and ``cluster``, and
+``{prefix}-{catalog number}-{title}`` for ``tle`` (the title's spaces and brackets as ``_``; no
+title: ``{prefix}-{catalog number}``)
 (k from 0).
 """
 
@@ -201,7 +203,15 @@ def node_names(entry: ConstellationEntry) -> list[str]:
         n = len(p["a_m"])
     elif entry.type == "states":
         n = len(p["r_eci_m"])
-    elif entry.type in ("cluster", "tle"):
+    elif entry.type == "tle":  # {prefix}-{catalog}[-{title}]: the satellite, not a counter
+        import re
+
+        names = [f"{entry.name}-{t.catalog}" + (f"-{re.sub(r'[^A-Za-z0-9.+-]+', '_', t.name).strip('_')}"
+                                                if t.name.strip() else "") for t in p["tles"]]
+        if len(set(names)) < len(names):  # the same satellite twice (two epochs): the index keeps them apart
+            names = [f"{name}-{k:04d}" for k, name in enumerate(names)]
+        return names
+    elif entry.type == "cluster":
         n = entry_size(entry)
     else:
         raise ValueError(f"unknown constellation type {entry.type!r}")

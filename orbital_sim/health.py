@@ -85,13 +85,62 @@ def no_cells_message(config) -> str | None:
             "reaches its floor")
 
 
-def config_warnings(config) -> list[str]:
-    """Every warning about a valid configuration, one line each (``validate`` and ``run``)."""
+#: perigee altitude [m] below which a configuration gets a warning: below about 160 km an orbit
+#: decays within a day or so (drag), and aerodynamic heating is not modelled
+LOW_PERIGEE_M = 160e3
+_R_EARTH_EQ_M = 6378.137e3  # [m] WGS-84 equatorial radius (kernels/constants.py)
+
+
+def low_perigee_message(config) -> str | None:
+    """One line when a node's perigee (from its semi-major axis and eccentricity, or its
+    initial radius for explicit states) lies below :data:`LOW_PERIGEE_M` above the equatorial
+    radius, else None. Orbits below the surface are refused by the validator; these are not."""
+    worst, count, total = None, 0, 0
+    for g in config.constellation:
+        if g.elements is not None:
+            rp = np.asarray(g.elements["a_m"], dtype=np.float64) * (1.0 - np.asarray(g.elements["e"], dtype=np.float64))
+        else:
+            rp = np.linalg.norm(np.asarray(g.states["r_eci_m"], dtype=np.float64).reshape(-1, 3), axis=1)
+        alt = np.atleast_1d(rp) - _R_EARTH_EQ_M
+        total += alt.size
+        low = alt < LOW_PERIGEE_M
+        count += int(np.sum(low))
+        if low.any():
+            i = int(np.argmin(alt))
+            if worst is None or alt[i] < worst[1]:
+                worst = (g.names[i], float(alt[i]))
+    if worst is None:
+        return None
+    return (f"warning: node {worst[0]} has its perigee {worst[1] / 1e3:.0f} km above the equatorial radius "
+            f"({count} of {total} nodes below {LOW_PERIGEE_M / 1e3:.0f} km): such orbits decay within hours to "
+            "days and aerodynamic heating is not modelled (drag only with simulation.drag)")
+
+
+def shared_ltan_message(config) -> str | None:
+    """One line per ``sso`` entry whose several planes share one ``ltan_h``: they are one orbital
+    plane (the nodes interleaved in it), though named ``p00``, ``p01``... Decision: a warning,
+    not a refusal (a single plane of interleaved groups is a legitimate layout)."""
+    lines = []
+    for e in getattr(config, "constellation_entries", ()) or ():
+        if e.type != "sso":
+            continue
+        ltan = np.atleast_1d(np.asarray(e.params.get("ltan_h", ()), dtype=np.float64))
+        planes = int(e.params.get("planes", 1))
+        if planes > 1 and (ltan.size == 1 or np.unique(ltan).size == 1):
+            lines.append(f"warning: constellation.{e.index} ({e.name}): planes = {planes} share ltan_h = "
+                         f"{ltan[0]:g} h, so they are one orbital plane (nodes interleaved in it, named p00-p"
+                         f"{planes - 1:02d}); give one ltan_h per plane to spread them")
+    return "\n".join(lines) or None
+
+
+def config_warnings(config, step: bool = True) -> list[str]:
+    """Every warning about a valid configuration, one line each (``validate`` and ``run``;
+    ``step=False``: without the short-step warning, which ``run`` makes from the built states)."""
     out = []
-    message = no_cells_message(config)
-    if message:
-        out.append(message)
-    if config.simulation.propagator == "cowell":
+    for message in (no_cells_message(config), low_perigee_message(config), shared_ltan_message(config)):
+        if message:
+            out.extend(message.splitlines())
+    if step and config.simulation.propagator == "cowell":
         names, periods = orbital_periods_s(config)
         message = short_step_message(periods, config.simulation.step_s, names)
         if message:
@@ -229,13 +278,18 @@ def node_warmup_end_s(params, state, duration_s: float) -> np.ndarray:
                    + np.asarray(params.surf_back_emittance, dtype=np.float64))
     emission = sigma * np.einsum("ns,nsc->nc", emit, np.asarray(params.surf_component, dtype=np.float64))
     tau = slowest_time_constant_s(params.heat_capacity_j_k, params.conductance_w_k, emission, state.temperature_k)
-    r = np.asarray(state.r_eci_m, dtype=np.float64).reshape(-1, 3)
-    v = np.asarray(state.v_eci_m_s, dtype=np.float64).reshape(-1, 3)
+    return warmup_end_s(orbital_period_from_state_s(state.r_eci_m, state.v_eci_m_s), tau, duration_s)
+
+
+def orbital_period_from_state_s(r_eci_m, v_eci_m_s) -> np.ndarray:
+    """Two-body (osculating) orbital period [s] of each node from its ECI state (N, 3); NaN
+    for an unbound orbit."""
+    r = np.asarray(r_eci_m, dtype=np.float64).reshape(-1, 3)
+    v = np.asarray(v_eci_m_s, dtype=np.float64).reshape(-1, 3)
     energy = 0.5 * np.sum(v * v, axis=1) - _GM_EARTH_M3_S2 / np.linalg.norm(r, axis=1)
     bound = energy < 0
-    a = np.where(bound, -_GM_EARTH_M3_S2 / (2.0 * np.where(bound, energy, -1.0)), np.inf)
-    period = 2.0 * np.pi * np.sqrt(a ** 3 / _GM_EARTH_M3_S2)
-    return warmup_end_s(period, tau, duration_s)
+    a = np.where(bound, -_GM_EARTH_M3_S2 / (2.0 * np.where(bound, energy, -1.0)), np.nan)
+    return 2.0 * np.pi * np.sqrt(a ** 3 / _GM_EARTH_M3_S2)
 
 
 class SettledExtremes:

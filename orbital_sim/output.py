@@ -78,12 +78,15 @@ TIME_SERIES: dict[str, tuple[tuple[str, ...], str, str]] = {  # name: (dims, uni
                      "electrical power drawn by the thermostatic heaters (dissipated in their components)"),
     "energy_unmet": (("time", "node"), "J",
                      "bus energy demanded but not served since the epoch (cumulative; brown-out)"),
+    "battery_power": (("time", "node"), "W",
+                      "power into the battery (charging, > 0) or delivered by it (discharging, < 0), "
+                      "at its terminals"),
     "position_eci": (("time", "node", "xyz"), "m", "position in the ECI frame (GCRS axes)"),
     "velocity_eci": (("time", "node", "xyz"), "m s-1", "velocity in the ECI frame (GCRS axes)"),
 }
 
 DEFAULT_VARIABLES: list[str] = [
-    name for name in TIME_SERIES if name not in ("position_eci", "velocity_eci", "heater_power")
+    name for name in TIME_SERIES if name not in ("position_eci", "velocity_eci", "heater_power", "battery_power")
 ]
 
 SUMMARY: dict[str, tuple[tuple[str, ...], str, str]] = {
@@ -121,6 +124,7 @@ SUMMARY: dict[str, tuple[tuple[str, ...], str, str]] = {
                                 "maximum component temperature over the output samples of the settled window"),
     "state_of_charge_min_settled": (("node",), "1",
                                     "minimum battery state of charge over the output samples of the settled window"),
+    "orbital_period": (("node",), "s", "two-body orbital period of the osculating orbit at the epoch"),
     "energy_unmet_total": (("node",), "J",
                            "bus energy demanded but not served over the run (brown-out; the last value of the "
                            "energy_unmet time series)"),
@@ -329,11 +333,12 @@ def _read_attrs(obj: h5py.HLObject) -> dict[str, Any]:
     return {k: _read_attr(obj.attrs[k]) for k in obj.attrs if k not in _HIDDEN_ATTRS}
 
 
-def check_output_path(path: str | os.PathLike, overwrite: bool) -> None:
+def check_output_path(path: str | os.PathLike, overwrite: bool, create_folder: bool = False) -> None:
     """Raise an OSError (``strerror`` = a one-line message naming the path) unless ``path`` can
     be created: its folder exists, is a folder and is writable, and ``path`` is not a folder
-    and does not exist (or ``overwrite``). Touches nothing."""
-    _check_output_path(Path(path), overwrite)
+    and does not exist (or ``overwrite``). ``create_folder``: a missing folder is fine when its
+    nearest existing ancestor is a writable folder (the caller creates it). Touches nothing."""
+    _check_output_path(Path(path), overwrite, create_folder)
 
 
 def check_resume_path(path: str | os.PathLike) -> None:
@@ -352,8 +357,10 @@ def check_resume_path(path: str | os.PathLike) -> None:
             errno.EACCES, f"cannot resume: {path} is not readable and writable", str(path))
 
 
-def _check_output_path(path: Path, overwrite: bool) -> None:
+def _check_output_path(path: Path, overwrite: bool, create_folder: bool = False) -> None:
     parent = path.parent if str(path.parent) else Path(".")
+    if create_folder and not parent.exists():
+        parent = next((p for p in parent.parents if p.exists()), Path("."))  # created from here on
     if not parent.exists():
         raise FileNotFoundError(
             errno.ENOENT, f"output directory does not exist: {parent} (create it first)",
@@ -369,9 +376,8 @@ def _check_output_path(path: Path, overwrite: bool) -> None:
             errno.EISDIR, f"output path is a directory, not a file: {path}", str(path))
     if path.exists() and not overwrite:
         raise FileExistsError(
-            errno.EEXIST, f"output file already exists: {path} (pass overwrite=True to replace "
-            "it, or resume=True to continue an unfinished run; on the command line --overwrite "
-            "or --resume)", str(path))
+            errno.EEXIST, f"output file already exists: {path} (--overwrite replaces it, --resume "
+            "continues an unfinished run; in Python overwrite=True or resume=True)", str(path))
 
 
 def _unique_names(kind: str, names: Sequence[str]) -> list[str]:

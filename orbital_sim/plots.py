@@ -72,6 +72,20 @@ _COMPONENT_COLORS = ("tab:red", "tab:blue", "tab:purple", "tab:orange", "tab:gre
                      "tab:pink", "tab:olive", "tab:cyan", "tab:gray")
 _ENTRY_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown",
                  "tab:pink", "tab:olive", "tab:cyan", "tab:gray")
+#: the default scenario's components keep these colours; any other name gets one from its hash,
+#: so a component's colour does not change with the order the config defines them in
+_NAMED_COMPONENT_COLORS = {"chips": "tab:red", "cold_plate": "tab:blue", "radiator": "tab:purple",
+                           "array": "tab:orange", "battery": "tab:green"}
+
+
+def component_color(name: str) -> str:
+    """A matplotlib colour for a thermal component, fixed by its name (not its position)."""
+    import zlib
+
+    name = str(name)
+    if name in _NAMED_COMPONENT_COLORS:
+        return _NAMED_COMPONENT_COLORS[name]
+    return _COMPONENT_COLORS[zlib.crc32(name.encode()) % len(_COMPONENT_COLORS)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -434,7 +448,7 @@ def temperature_figure(source, nodes=None):
         for row, (ax, k) in enumerate(zip(axes, index)):
             _shade_eclipses(ax, t, None if sunlit is None else sunlit[:, row])
             for j, comp in enumerate(res.component):
-                ax.plot(t, temp_c[:, row, j], color=_COMPONENT_COLORS[j % len(_COMPONENT_COLORS)],
+                ax.plot(t, temp_c[:, row, j], color=component_color(comp),
                         linewidth=1.6, label=_component_label(comp))
             cls = res.node_class[k]
             throttle = res.class_value(cls, "compute", "throttle_temperature_c", 85.0)
@@ -450,7 +464,7 @@ def temperature_figure(source, nodes=None):
             ax.set_ylabel("temperature [°C]")
             secondary = ax.secondary_yaxis("right", functions=(lambda c: c + KELVIN_OFFSET,
                                                                 lambda kel: kel - KELVIN_OFFSET))
-            secondary.set_ylabel("[K]")
+            secondary.set_ylabel("temperature [K]")
             ax.set_title(_node_title(res, k), loc="left", fontsize=10)
             _style(ax)
         handles, labels = axes[0].get_legend_handles_labels()
@@ -827,7 +841,13 @@ def _match_parameter(paths: Sequence[str], name: str) -> str:
     return found[0]
 
 
-def sweep_summary(source, summary: str, reduce: str = "mean", component: str | None = None) -> SweepSummary:
+def default_reduction(summary: str) -> str:
+    """How a variant's nodes are combined when no ``reduce`` is given: ``max`` for a summary
+    named ``*_max`` (a limit needs the worst node), ``min`` for ``*_min``, else ``mean``."""
+    return "max" if summary.endswith("_max") else "min" if summary.endswith("_min") else "mean"
+
+
+def sweep_summary(source, summary: str, reduce: str | None = None, component: str | None = None) -> SweepSummary:
     """A summary per sweep variant: any per-node summary variable (``output.SUMMARY``; the
     per-component ones for ``component``, default the compute component), or a derived one
     (``SWEEP_DERIVED``: ``capacity_factor``), reduced over each variant's nodes (``mean``,
@@ -835,6 +855,7 @@ def sweep_summary(source, summary: str, reduce: str = "mean", component: str | N
     from ``open_results(path, flat=True)``)."""
     from orbital_sim.output import SUMMARY
 
+    reduce = default_reduction(summary) if reduce is None else reduce
     if reduce not in SWEEP_REDUCTIONS:
         raise ValueError(f"reduce = {reduce!r}: one of {SWEEP_REDUCTIONS}")
     res, close = _open(source)
@@ -913,7 +934,7 @@ def _scaled(s: SweepSummary) -> tuple[np.ndarray, str]:
     return s.summary, s.units
 
 
-def sweep_figure(source, summary: str, parameters: Sequence[str] = (), reduce: str = "mean",
+def sweep_figure(source, summary: str, parameters: Sequence[str] = (), reduce: str | None = None,
                  component: str | None = None):
     """A summary (see :func:`sweep_summary`) against one swept parameter (a line; one line
     per value of the other swept parameters, at most 12) or two (a map, each cell labelled
@@ -980,13 +1001,14 @@ def sweep_figure(source, summary: str, parameters: Sequence[str] = (), reduce: s
     return fig
 
 
-def write_sweep_figure(source, out_dir, summary: str, parameters: Sequence[str] = (), reduce: str = "mean",
+def write_sweep_figure(source, out_dir, summary: str, parameters: Sequence[str] = (), reduce: str | None = None,
                        component: str | None = None, dpi: int = 110) -> Path:
     """:func:`sweep_figure` as ``out_dir/sweep_{summary}.png`` (``_{reduce}`` added unless the
-    mean; out_dir created if missing). Returns the path."""
+    summary's default reduction; out_dir created if missing). Returns the path."""
+    reduce = default_reduction(summary) if reduce is None else reduce
     fig = sweep_figure(source, summary, parameters, reduce=reduce, component=component)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"sweep_{summary}{'' if reduce == 'mean' else '_' + reduce}.png"
+    path = out / f"sweep_{summary}{'' if reduce == default_reduction(summary) else '_' + reduce}.png"
     fig.savefig(path, dpi=dpi)
     return path

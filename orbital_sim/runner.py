@@ -81,6 +81,10 @@ class RunInterrupted(KeyboardInterrupt):
             else f"signal {self.signum}"
         if self.n_chunks == 0:
             return f"stopped by {name} before the first chunk"
+        if self.chunks_done >= self.n_chunks:  # after the last chunk, before the file was completed
+            return (f"stopped by {name} after the last chunk ({self.chunks_done}/{self.n_chunks}), before the "
+                    f"summary was written: {self.path} keeps all {self.samples} samples (completed = 0); "
+                    "--resume writes the summary without simulating again")
         return (f"stopped by {name} after chunk {self.chunks_done}/{self.n_chunks}: {self.path} "
                 f"keeps {self.samples} samples (completed = 0); continue with --resume")
 
@@ -529,9 +533,13 @@ class _StopFlag:
     def __init__(self):
         self.signum: int | None = None
         self.armed = False
+        self.deferred = False  # set while the finished file is being closed: a signal then only records
         self.where = (Path("."), 0, 0, 0)  # path, samples, chunks done, chunks (for messages)
 
     def __call__(self, signum, frame) -> None:
+        if self.deferred:  # the run is complete but for closing the file: let it finish
+            self.signum = signum
+            return
         if self.signum is not None or not self.armed:
             raise RunInterrupted(signum, *self.where)
         self.signum = signum
@@ -642,8 +650,9 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
     try:
         if resume:
             output.check_resume_path(path)
-        else:
-            output.check_output_path(path, overwrite)
+        else:  # a missing output folder is created (as `plot -o` does)
+            output.check_output_path(path, overwrite, create_folder=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise RunError(_one_line(err)) from None
     restart_info = _check_resumable(path, config) if resume else None
@@ -819,9 +828,9 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
 
             bar = Progress(total_steps, n_nodes, stream=stream, enabled=progress,
                            start_steps=min(k0 * outputs_per_chunk * steps_per_output, total_steps))
-            from orbital_sim.health import no_cells_message
+            from orbital_sim.health import config_warnings
 
-            warnings_ = [no_cells_message(config)]
+            warnings_ = config_warnings(config, step=False)  # those `validate` prints too
             if sim.propagator == "cowell":
                 warnings_.append(short_step_warning(fleet.state.r_eci_m, fleet.state.v_eci_m_s, sim.step_s,
                                                     fleet.names))
@@ -925,6 +934,10 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 limits = limits[:, first:stop_at]
             summary.update(limit_summary(limits, summary["temperature_min"], summary["temperature_max"]))
             summary.update(settled.summary())
+            from orbital_sim.health import orbital_period_from_state_s
+
+            summary["orbital_period"] = orbital_period_from_state_s(
+                np.asarray(fleet.state.r_eci_m)[:n_nodes], np.asarray(fleet.state.v_eci_m_s)[:n_nodes])
             if gstate is not None:
                 final_ground = jax.tree_util.tree_map(lambda x: np.asarray(x)[:n_nodes], gstate)
                 summary.update(ground_summary(final_ground, ground_run[2]["latency_bin_s"]))
@@ -943,6 +956,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
             except Exception:  # the first error is the one to report (e.g. the disk is full)
                 pass
             raise
+        stop.deferred = True  # every sample and the summary are written: a signal now lets it complete
         try:
             writer.close(completed=True)
         except (OSError, RuntimeError) as err:

@@ -135,7 +135,8 @@ def _line_problems(line: str, number: str) -> list[str]:
 
 def parse_tles(lines: Sequence[str], where: str = "TLE text") -> list[Tle]:
     """Parse TLEs given as text lines: pairs of element lines, each pair optionally preceded
-    by a title line (the "3-line" format). Blank lines are skipped; trailing blanks removed.
+    by a title line (the "3-line" format). Blank lines are skipped; leading and trailing blanks
+    removed (indented element lines are found).
 
     ``where``: the name used in problem messages (``file.tle, line 5: ...``, lines counted
     from 1). Raises
@@ -144,7 +145,7 @@ def parse_tles(lines: Sequence[str], where: str = "TLE text") -> list[Tle]:
     """
     problems: list[str] = []
     out: list[Tle] = []
-    rows = [(k, str(s).rstrip()) for k, s in enumerate(lines)]
+    rows = [(k, str(s).strip()) for k, s in enumerate(lines)]  # indented lines are found too
     rows = [(k, s) for k, s in rows if s.strip()]
     i = 0
     name = ""
@@ -152,20 +153,22 @@ def parse_tles(lines: Sequence[str], where: str = "TLE text") -> list[Tle]:
         k, text = rows[i]
         if not text.startswith("1 "):
             if text.startswith("2 "):
-                problems.append(f"{where}, line {k + 1}: a line 2 without the line 1 before it")
+                problems.append(f"{where}, line {k + 1}: an element set's second line ('2 ...') without its first "
+                                "line before it")
                 i += 1
                 continue
             name = text[2:].strip() if text.startswith("0 ") else text.strip()
             i += 1
             continue
         if i + 1 >= len(rows) or not rows[i + 1][1].startswith("2 "):
-            problems.append(f"{where}, line {k + 1}: line 1 is not followed by its line 2")
+            problems.append(f"{where}, line {k + 1}: an element set's first line ('1 ...') is not followed by its "
+                            "second line ('2 ...')")
             i += 1
             name = ""
             continue
         k2, text2 = rows[i + 1]
-        bad = [f"{where}, line {k + 1}: TLE line 1 {p}" for p in _line_problems(text, "1")]
-        bad += [f"{where}, line {k2 + 1}: TLE line 2 {p}" for p in _line_problems(text2, "2")]
+        bad = [f"{where}, line {k + 1} (the element set's first line): {p}" for p in _line_problems(text, "1")]
+        bad += [f"{where}, line {k2 + 1} (the element set's second line): {p}" for p in _line_problems(text2, "2")]
         if not bad and text[2:7] != text2[2:7]:
             bad.append(f"{where}, line {k2 + 1}: catalog number {text2[2:7].strip()!r} differs from line 1's "
                        f"{text[2:7].strip()!r}")

@@ -153,7 +153,8 @@ def test_default_loads_with_si_units():
     assert (sim.steps_per_output, sim.n_outputs, sim.n_steps) == (6, 1440, 8640)
     assert cfg.n_nodes == 1024 and len(set(cfg.node_names)) == 1024
     assert cfg.environment.shadow_radius_m == R_EARTH_M
-    assert cfg.output.variables == tuple(v for v in OUTPUT_VARIABLES if not v.endswith("_eci") and v != "heater_power")
+    assert cfg.output.variables == tuple(v for v in OUTPUT_VARIABLES
+                                         if not v.endswith("_eci") and v not in ("heater_power", "battery_power"))
     nc = cfg.node_classes["compute"]
     assert nc.battery.capacity_j == pytest.approx(120 * 3.6e6)
     assert nc.compute.throttle_temperature_k == pytest.approx(358.15)
@@ -275,8 +276,8 @@ def test_missing_required_keys(raw):
         ("output.variables", ["temperature", "temprature"],
          "output.variables[1] = \"temprature\": must be one of \"sunlit_fraction\", \"beta_angle\", "
          "\"array_power\", \"load_power\", \"shed_power\", \"battery_energy\", \"state_of_charge\", "
-         "\"compute_utilization\", \"temperature\", \"heat_rejected\", \"energy_unmet\", \"position_eci\", "
-         "\"velocity_eci\", \"heater_power\"; "
+         "\"compute_utilization\", \"temperature\", \"heat_rejected\", \"energy_unmet\", \"battery_power\", "
+         "\"position_eci\", \"velocity_eci\", \"heater_power\"; "
          "did you mean 'temperature'?"),
         ("output.variables", ["temperature", "temperature"],
          'output.variables = ["temperature", "temperature"]: lists "temperature" more than once'),

@@ -19,7 +19,7 @@ output_every_s = {output_every_s}
 propagator = "cowell"
 
 [output]
-variables = ["state_of_charge", "load_power", "energy_unmet", "temperature", "sunlit_fraction"]
+variables = ["state_of_charge", "load_power", "energy_unmet", "temperature", "sunlit_fraction", "battery_power"]
 
 [[constellation]]
 type = "elements"
@@ -78,6 +78,10 @@ def test_brownout_without_cells_matches_the_battery_ledger(tmp_path):
     # the unserved energy rises at the bus power once the battery sits at its floor
     assert np.allclose(np.diff(series)[after[1:]], 2000.0 * 60.0, atol=1e-6)
     assert np.allclose(ds["load_power"].values[after, 0], 0.0, atol=1e-9)
+    # the battery delivers the whole 2 kW bus until its floor, then nothing
+    before = t < t_floor - 1.0
+    assert np.allclose(ds["battery_power"].values[before, 0], -2000.0, rtol=1e-12)
+    assert np.allclose(ds["battery_power"].values[after, 0], 0.0, atol=1e-9)
     file_summary = read_summary(tmp_path / "out.h5")
     assert file_summary["brownout"].tolist() == [1]
     line = health.brownout_line(file_summary, config.simulation.epoch_iso)

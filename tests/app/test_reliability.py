@@ -512,8 +512,8 @@ def test_output_folder_missing_is_a_directory_or_file_exists(scenario, tmp_path,
     cfg = str(scenario["cfg"])
     existing = tmp_path / "exists.h5"
     existing.write_bytes(b"earlier results, not to be touched")
-    cases = [  # (output, words, the path the message names)
-        (tmp_path / "no" / "such" / "out.h5", "output directory does not exist", tmp_path / "no" / "such"),
+    cases = [  # (output, words, the path the message names); a missing folder is created (test_small_fixes)
+        (existing / "such" / "out.h5", "output directory is not a directory", existing),
         (tmp_path, "is a directory, not a file", tmp_path),
         (existing, "already exists", existing),
     ]
@@ -523,7 +523,6 @@ def test_output_folder_missing_is_a_directory_or_file_exists(scenario, tmp_path,
         assert err.count("\n") == 1 and words in err and str(named) in err, err
     assert "--overwrite" in err and "--resume" in err
     assert existing.read_bytes() == b"earlier results, not to be touched"
-    assert not (tmp_path / "no").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["exists.h5"]
 
 

@@ -75,3 +75,15 @@ def test_run_summary_table_on_a_sweep_has_one_column_per_variant(sweep_file, cap
     assert values[0] > values[3] > values[6]
     assert cli.main(["info", str(out)]) == 0
     assert "10/15" in capsys.readouterr().out
+
+
+def test_sweep_plot_summary_of_a_maximum_takes_the_worst_node(sweep_file):
+    from orbital_sim import plots
+
+    _, out = sweep_file
+    s = plots.sweep_summary(out, "temperature_max", component="chips")
+    assert s.reduce == "max"
+    f = read_summary(out)
+    chips = list(f["component"]).index("chips")
+    per_variant = [f["temperature_max"][f["node_variant"] == k, chips].max() for k in range(9)]
+    assert np.allclose(s.summary, per_variant)

@@ -58,8 +58,10 @@ def test_malformed_tles_are_reported_with_their_line():
     with pytest.raises(tle.TleError) as err:
         tle.parse_tles([bad_checksum, ISS[2], VANGUARD[0]], where="x.tle")
     text = str(err.value)
-    assert "x.tle, line 1: TLE line 1 checksum digit" in text
-    assert "x.tle, line 3: line 1 is not followed by its line 2" in text
+    assert "x.tle, line 1 (the element set's first line): checksum digit" in text
+    assert "x.tle, line 3: an element set's first line ('1 ...') is not followed by its second line" in text
+    # indented element lines (as pasted from a web page) are found
+    assert tle.parse_tles(["  " + line for line in ISS])[0].catalog == "25544"
     with pytest.raises(tle.TleError, match="no two-line element set"):
         tle.parse_tles(["just a title"])
 
@@ -158,7 +160,7 @@ def test_tle_entry_builds_the_sgp4_states(tmp_path):
     lines = "\n".join(ISS)
     config = load_config(_config(tmp_path, f'type = "tle"\nname = "iss"\nnode_class = "compute"\ntle = """\n{lines}\n"""'))
     group = config.constellation[0]
-    assert group.names == ["iss-0000"]
+    assert group.names == ["iss-25544-ISS_ZARYA"]  # catalog number and title, not a counter
     r, v, _ = tle.tle_states_eci(tle.parse_tles(ISS), config.simulation.epoch)
     np.testing.assert_array_equal(group.states["r_eci_m"], r)
     np.testing.assert_array_equal(group.states["v_eci_m_s"], v)
@@ -167,7 +169,7 @@ def test_tle_entry_builds_the_sgp4_states(tmp_path):
     tle_file.write_text(lines + "\n" + "\n".join(VANGUARD) + "\n")
     config = load_config(_config(tmp_path, f'type = "tle"\nnode_class = "compute"\ntle_file = "{tle_file}"\n'
                                            "max_age_days = 7400"))
-    assert config.constellation[0].names == ["tle0-0000", "tle0-0001"]
+    assert config.constellation[0].names == ["tle0-25544-ISS_ZARYA", "tle0-00005"]
 
 
 def test_tle_entry_problems_are_listed(tmp_path):
@@ -182,7 +184,7 @@ def test_tle_entry_problems_are_listed(tmp_path):
     with pytest.raises(ConfigError, match="exactly one of tle"):
         load_config(_config(tmp_path, 'type = "tle"\nnode_class = "compute"'))
     bad = lines.replace("  9129", "  9128")
-    with pytest.raises(ConfigError, match=r"constellation.0.tle, line 2: TLE line 1 checksum digit is 8"):
+    with pytest.raises(ConfigError, match=r"constellation.0.tle, line 2 \(the element set's first line\): checksum digit is 8"):
         load_config(_config(tmp_path, f'type = "tle"\nnode_class = "compute"\ntle = """\n{bad}\n"""'))
     with pytest.raises(ConfigError, match="constellation.0.tle_file = .*cannot read the file"):
         load_config(_config(tmp_path, f'type = "tle"\nnode_class = "compute"\ntle_file = "{tmp_path / "none.tle"}"'))
