@@ -1280,16 +1280,16 @@ def format_summary_table(summary: Mapping[str, Any], component_names: Sequence[s
         row("eclipse fraction, max", "%", lambda m: _fmt(100 * _reduce(np.max, e[m]), ".1f"))
     # extremes over the settled window when the file has them (health.WINDOW_RULE), else the whole run
     settled = "temperature_max_settled" in present and np.isfinite(present["temperature_max_settled"]).any()
-    tag = " (settled)" if settled else ""
+    # (the line above the table names the window; the row labels stay as they were)
     for key, word, fn in (("temperature_max", "max", np.max), ("temperature_min", "min", np.min)):
         key = key + "_settled" if settled else key
         if key not in present:
             continue
         temp = present[key]
         for j, comp in enumerate(comps):
-            row(f"temperature {word}{tag}: {comp}", "K",
+            row(f"temperature {word}: {comp}", "K",
                 lambda m, j=j, t=temp, fn=fn: _fmt(_reduce(fn, t[m, j]), ".1f"))
-            row(f"temperature {word}{tag}: {comp}", "degC",
+            row(f"temperature {word}: {comp}", "degC",
                 lambda m, j=j, t=temp, fn=fn: _fmt(_reduce(fn, t[m, j]) - 273.15, ".1f"))
     if "temperature_margin_operating" in present:  # margins to the components' limits
         for key, word in (("temperature_margin_operating", "operating"),
@@ -1368,11 +1368,10 @@ def format_summary_table(summary: Mapping[str, Any], component_names: Sequence[s
     if settled and "warmup_end" in present:
         w = np.asarray(present["warmup_end"], dtype=np.float64)
         lo, hi = _fmt(_reduce(np.min, w) / 3600.0, '.3g'), _fmt(_reduce(np.max, w) / 3600.0, '.3g')
-        out.insert(0, f"(settled) = over the output samples from the end of each node's warm-up on, "
-                      f"{lo if lo == hi else lo + '-' + hi} h "
-                      "after the epoch: the later of one orbit and 3 slowest thermal time constants, at most half "
-                      "the run; whole-run extremes (start included): temperature_min/max, state_of_charge_min "
-                      "in the file")
+        out.insert(0, f"temperature and state-of-charge extremes: settled window, over the output samples from "
+                      f"{lo if lo == hi else lo + '-' + hi} h after the epoch on (each node's warm-up: the later of "
+                      "one orbit and 3 slowest thermal time constants, at most half the run); whole-run extremes "
+                      "(start included): temperature_min/max, state_of_charge_min in the file")
     if sweep_note is not None:
         out.insert(0, sweep_note)
     return "\n".join(out)

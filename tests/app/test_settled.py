@@ -72,6 +72,7 @@ def test_default_class_summary_shows_settled_extremes_and_says_which_window(tmp_
     a_m = 6928.137e3  # the node's semi-major axis (circular): its period is written too
     assert s["orbital_period"][0] == pytest.approx(2 * math.pi * math.sqrt(a_m ** 3 / 3.986004418e14), rel=1e-9)
     table = format_summary_table(s, comps, list(s["node_class"]))
-    assert "temperature min (settled): chips" in table and "5.22 h after the epoch" in table
-    row = [ln for ln in table.splitlines() if ln.startswith("temperature min (settled): chips") and "degC" in ln]
+    assert table.startswith("temperature and state-of-charge extremes: settled window")
+    assert "from 5.22 h after the epoch on" in table
+    row = [ln for ln in table.splitlines() if ln.startswith("temperature min: chips") and "degC" in ln]
     assert 40.0 < float(row[0].split()[-1]) < 50.0

@@ -68,7 +68,7 @@ def test_run_summary_table_on_a_sweep_has_one_column_per_variant(sweep_file, cap
     header = [ln for ln in table.splitlines() if ln.startswith("quantity")][0].split()
     assert header[2:] == COLUMNS
     assert table.splitlines()[0].startswith("variant columns: node_class.compute.surfaces.radiator.area_m2")
-    chips = [ln for ln in table.splitlines() if ln.startswith("temperature max (settled): chips")
+    chips = [ln for ln in table.splitlines() if ln.startswith("temperature max: chips")
              and " K " in ln][0].split()[-9:]
     values = [float(x) for x in chips]
     # the smaller the radiator, the hotter the chips (3 m^2 > 5 m^2 > 10 m^2, same 5 kWh battery)
