@@ -317,7 +317,9 @@ def cmd_plot(args) -> int:
     if getattr(args, "sweep", None):
         return _plot_sweep(args, path, out_dir)
     try:
-        written, skipped = plots.write_figures(path, out_dir, nodes=args.nodes, group_by=args.group_by)
+        window = _window_hours(args.hours) if args.hours else None
+        written, skipped = plots.write_figures(path, out_dir, nodes=args.nodes, group_by=args.group_by,
+                                               window_h=window)
     except ValueError as err:  # --nodes matching nothing, an unreadable layout
         _print_err(f"orbital-sim: {err}")
         return EXIT_USAGE
@@ -329,6 +331,18 @@ def cmd_plot(args) -> int:
     for file in written.values():
         print(f"wrote {file}")
     return EXIT_OK if written else EXIT_FAILURE
+
+
+def _window_hours(text: str) -> tuple[float | None, float | None]:
+    """``--hours START:END`` (either side may be empty) -> (start, end) in hours; ValueError."""
+    start, sep, end = str(text).partition(":")
+    try:
+        window = (float(start) if start.strip() else None, float(end) if end.strip() else None)
+    except ValueError:
+        raise ValueError(f"--hours {text!r}: expected START:END in hours after the epoch, e.g. 48:72") from None
+    if not sep or (window[0] is not None and window[1] is not None and window[1] <= window[0]):
+        raise ValueError(f"--hours {text!r}: expected START:END with END > START (hours after the epoch)")
+    return window
 
 
 def _plot_sweep(args, path: Path, out_dir: Path) -> int:
@@ -583,6 +597,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_plot.add_argument("--nodes", nargs="+", metavar="NODE",
                         help="nodes for the per-node figures: names or wildcards such as 'shell53-p03-*' "
                              "(default: the node with the most eclipse in each constellation entry, at most 4)")
+    p_plot.add_argument("--hours", metavar="START:END",
+                        help="time window of the time-series figures in hours after the epoch, e.g. 48:72 or 60: "
+                             "(default: the whole run)")
     p_plot.add_argument("--group-by", choices=("auto", "plane", "entry", "class"), default="auto",
                         help="groups of the fleet figure (default auto: by orbital plane, by entry if > 40 planes)")
     p_plot.add_argument("--sweep", metavar="SUMMARY[:PARAM[:PARAM2]]",

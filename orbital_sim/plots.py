@@ -148,6 +148,7 @@ class _Results:
         else:
             raise TypeError(f"expected a result file path or an xarray.Dataset, not {type(source).__name__}")
         self._n_time = int(np.sum(np.isfinite(time)))
+        self._row0 = 0  # first sample shown (set_window)
         self.time_s = time[: self._n_time]
         self.epoch = self._epoch()
         self.config = self._config()
@@ -186,15 +187,28 @@ class _Results:
     def has(self, name: str) -> bool:
         return name in self._names
 
+    def set_window(self, start_h: float | None, end_h: float | None) -> None:
+        """Show only the samples from ``start_h`` to ``end_h`` hours after the epoch (None: the
+        run's start or end). ValueError when no sample lies in the window."""
+        t = self.time_s
+        lo = -np.inf if start_h is None else float(start_h) * 3600.0
+        hi = np.inf if end_h is None else float(end_h) * 3600.0
+        inside = np.nonzero((t >= lo) & (t <= hi))[0]
+        if inside.size == 0:
+            span = f"{t[0] / 3600:g}-{t[-1] / 3600:g} h" if t.size else "no samples"
+            raise ValueError(f"time window {start_h}-{end_h} h holds no sample (the file holds {span})")
+        self._row0, self._n_time = self._row0 + int(inside[0]), self._row0 + int(inside[-1]) + 1
+        self.time_s = t[inside[0]: inside[-1] + 1]
+
     def series(self, name: str, index: Sequence[int]) -> np.ndarray:
         """Variable ``name`` (time first) for the nodes ``index``, finite time samples only,
         as float64 with shape (time, len(index), ...)."""
         index = np.asarray(index, dtype=np.int64)
         order = np.argsort(index)
         if self._file is not None:
-            data = self._file[name][: self._n_time, np.sort(index), ...]  # h5py: increasing
+            data = self._file[name][self._row0: self._n_time, np.sort(index), ...]  # h5py: increasing
         else:
-            data = self._ds[name].isel(node=np.sort(index)).values[: self._n_time]
+            data = self._ds[name].isel(node=np.sort(index)).values[self._row0: self._n_time]
         out = np.empty_like(data, dtype=np.float64)
         out[:, order, ...] = data
         return out
@@ -362,7 +376,8 @@ def _time_ticks(ax, t) -> None:
     """Ticks at whole hours that divide a day (1, 2, 3, 6, 12 h), about 8-12 per axis."""
     from matplotlib.ticker import MultipleLocator
 
-    span = float(t[-1] - min(0.0, float(t[0]))) if t.size else 1.0
+    span = float(t[-1] - min(0.0, float(t[0]))) if t.size and t[0] < 0.1 * t[-1] else \
+        float(t[-1] - t[0]) if t.size else 1.0  # a time window late in the run: its own span
     for step in (0.25, 0.5, 1.0, 2.0, 3.0, 6.0, 12.0, 24.0):
         if span / step <= 12:
             ax.xaxis.set_major_locator(MultipleLocator(step))
@@ -416,7 +431,18 @@ def _node_index(res: _Results, nodes) -> list[int]:
 
 
 def _node_title(res: _Results, k: int) -> str:
-    return f"{res.node[k]} (class {res.node_class[k]})"
+    """``NAME (class CLASS)``, and in a sweep the variant's swept values (``area_m2 = 10, ...``)."""
+    title = f"{res.node[k]} (class {res.node_class[k]})"
+    if res.has("node_variant") and res.has("variant"):
+        try:
+            paths, values, node_variant = _sweep_names(res)
+            v = int(node_variant[k])
+            title += ": " + ", ".join(f"{p.rsplit('.', 1)[-1]} = "
+                                      + (f"{values[p][v]:g}" if np.issubdtype(values[p].dtype, np.number)
+                                         else str(values[p][v])) for p in paths)
+        except (KeyError, ValueError, IndexError):  # an unreadable sweep record: the plain title
+            pass
+    return title
 
 
 # --------------------------------------------------------------------------------------------
@@ -711,7 +737,8 @@ def fleet_figure(source, group_by: str = "auto"):
         n_nodes = len(res.node)
         handles = [Patch(facecolor=colors[e], alpha=0.5,
                          label=f"{e} ({sum(g.index.size for g in groups if g.entry == e)} nodes)") for e in entries]
-        fig.legend(handles=handles, loc="outside upper right", ncol=min(len(handles), 6), frameon=False, fontsize=9)
+        # below the panels: above them a long legend (a sweep's many variants) ran over the title
+        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6), frameon=False, fontsize=9)
         by = "plane" if any(g.plane is not None for g in groups) else "entry or class"
         fig.suptitle(f"Fleet distributions: {n_nodes} nodes by {by} (box: quartiles and extremes; dots: nodes)",
                      fontsize=12, x=0.01, ha="left")
@@ -734,18 +761,22 @@ FIGURES = {
 }
 
 
-def write_figures(source, out_dir, nodes=None, group_by: str = "auto", dpi: int = 110) -> tuple[dict, dict]:
+def write_figures(source, out_dir, nodes=None, group_by: str = "auto", dpi: int = 110,
+                  window_h: tuple[float | None, float | None] | None = None) -> tuple[dict, dict]:
     """Write every figure the file supports as PNG into ``out_dir`` (created if missing).
 
     Returns ``(written, skipped)``: ``{stem: path}`` of the PNG files written
     (``temperatures.png``, ``power.png``, ``eclipses.png``, ``fleet.png``) and ``{stem: reason}``
     for the figures the file cannot make (a variable not written, an unfinished run).
     ``nodes``: as in :func:`temperature_figure`; a pattern that matches nothing raises
-    ValueError before anything is written.
+    ValueError before anything is written. ``window_h``: ``(start, end)`` in hours after the
+    epoch (either None: open) for the time-series figures (a 3-day run crams 45 orbits).
     """
     out = Path(out_dir)
     written, skipped = {}, {}
     with _Results(source) if not isinstance(source, _Results) else _nullcontext(source) as res:
+        if window_h is not None:
+            res.set_window(*window_h)
         index = _node_index(res, nodes)
         out.mkdir(parents=True, exist_ok=True)
         for stem, (make, takes_nodes) in FIGURES.items():

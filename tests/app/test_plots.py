@@ -91,7 +91,7 @@ def test_every_axis_is_labelled_with_units(result_file):
         if name != "fleet":
             assert shared_x == ["time since 2026-03-20 00:00 UTC [h]"], name
     temperature_axes = _labelled_axes(figures["temperature"])
-    assert all(y == "temperature [°C]" and sec == ["[K]"] for _, y, sec, _ in temperature_axes)
+    assert all(y == "temperature [°C]" and sec == ["temperature [K]"] for _, y, sec, _ in temperature_axes)
     # the compute throttle is marked; the component names are in the legend
     legend = [t.get_text() for t in figures["temperature"].axes[0].get_legend().get_texts()]
     assert {"chips", "cold plate", "radiator", "array", "battery"} <= set(legend)

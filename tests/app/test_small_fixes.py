@@ -149,3 +149,24 @@ def test_temperature_figure_colours_by_name_and_labels_the_kelvin_axis(short_run
     colours = {line.get_label(): line.get_color() for line in ax.get_lines()}
     assert colours[plots._component_label("chips")] == "tab:red"
     assert any(child.get_ylabel() == "temperature [K]" for child in ax.child_axes)
+
+
+def test_plot_time_window(short_run, tmp_path, capsys):
+    """`plot --hours START:END`: a 3-day run crammed 45 orbits into each panel."""
+    from orbital_sim import plots
+
+    path = short_run[1]  # 1200 s: samples at 60 s ... 1200 s
+    res = plots._Results(path)
+    try:
+        res.set_window(0.1, 0.2)
+        fig = plots.temperature_figure(res, [0])
+        x = np.asarray(fig.axes[0].get_lines()[0].get_xdata(), dtype=float)
+        assert x.min() >= 0.1 and x.max() <= 0.2 and x.size == 7  # 360 ... 720 s, ends included
+        with pytest.raises(ValueError, match="holds no sample"):
+            res.set_window(5.0, 6.0)
+    finally:
+        res.close()
+    assert cli.main(["plot", str(path), "-o", str(tmp_path / "fig"), "--hours", "0.1:"]) == 0
+    assert (tmp_path / "fig" / "temperatures.png").is_file()
+    assert cli.main(["plot", str(path), "-o", str(tmp_path / "fig2"), "--hours", "3:1"]) == 2
+    assert "END > START" in capsys.readouterr().err

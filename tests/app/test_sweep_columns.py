@@ -87,3 +87,12 @@ def test_sweep_plot_summary_of_a_maximum_takes_the_worst_node(sweep_file):
     chips = list(f["component"]).index("chips")
     per_variant = [f["temperature_max"][f["node_variant"] == k, chips].max() for k in range(9)]
     assert np.allclose(s.summary, per_variant)
+
+
+def test_sweep_panel_titles_show_the_variant_values(sweep_file):
+    from orbital_sim import plots
+
+    _, out = sweep_file
+    fig = plots.temperature_figure(out, nodes=["v05/*"])
+    title = fig.axes[0].get_title(loc="left")
+    assert title.startswith("v05/") and "area_m2 = 5" in title and "capacity_kwh = 15" in title
