@@ -567,8 +567,9 @@ def _feasibility_report(path: str | os.PathLike, inputs: ReportInputs | None = N
                     dod_max[i] = st["dod_max"]
                     cycles_yr[i] = st["cycles_per_year"]
                     efc_yr[i] = st["equivalent_full_cycles_per_year"]
-                    if np.isfinite(cycle_life[i, 0]):
-                        life_yr[i] = battery_life_years(series, span_s, *cycle_life[i], min_dod=inputs.min_cycle_dod)
+                    if np.isfinite(cycle_life[i, 0]):  # life: the whole run's cycles (a long-run rate)
+                        life_yr[i] = battery_life_years(block[:, j], duration_s, *cycle_life[i],
+                                                        min_dod=inputs.min_cycle_dod)
         if all(v in f for v in _LATENCY_VARS):
             latency = {v: np.asarray(f[v][...], dtype=np.float64) for v in _LATENCY_VARS}
     perigee = _perigee_altitudes_m(config)

@@ -883,6 +883,10 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                         else {name: np.asarray(storage(samples[name]))[:n_valid, :n_nodes] for name in written}
                     index0 = k * outputs_per_chunk
                     times = (np.arange(index0, index0 + n_valid) + 1) * sim.output_every_s
+                    # the settled extremes from the samples as computed (not as stored: float32 storage
+                    # and window statistics leave them unchanged)
+                    settled.update(times, {name: np.asarray(samples[name])[:n_valid, :n_nodes]
+                                           for name in ("temperature", "state_of_charge") if name in samples})
                     if screen is not None:
                         screen.chunk(times, samples, n_valid, n_nodes)
                     if rad is not None:
@@ -897,7 +901,6 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                         leaves.update(rad.leaves())
                     if gstate is not None:
                         leaves.update(_ground_leaves(gstate, n_nodes))
-                    settled.update(times, host)
                     leaves.update(settled.leaves())
                     restart = (leaves, {**plan, "next_chunk": k + 1})
                     del leaves
