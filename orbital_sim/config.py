@@ -140,6 +140,7 @@ class SimulationConfig:
     memory_budget_mib: float = 512.0  # [MiB] bytes a chunk may hold: samples, tables, state, temporaries
     zonal_harmonics: int = 2  # highest zonal harmonic in the Cowell force model (2, 3 or 4)
     drag: str = "none"  # "none" | "exponential" (Vallado's exponential atmosphere)
+    integrator: str = "auto"  # "auto" | "rk4" | "rk8" (Cowell only; kernels.orbit.INTEGRATORS)
 
     @property
     def steps_per_output(self) -> int:
@@ -434,6 +435,8 @@ SIMULATION_SCHEMA = {
     "memory_budget_mib": _num("MiB", 1, 1e9, default=512.0),  # what a chunk may hold (orbital_sim/memory.py)
     "zonal_harmonics": _int(2, 4, default=2),  # highest zonal term of the Cowell force model
     "drag": _choice("none", "exponential", default="none"),
+    # Cowell integrator; "auto": the cheapest that holds 10 m per day on the configured orbits
+    "integrator": _choice("auto", "rk4", "rk8", default="auto"),
 }
 ENVIRONMENT_SCHEMA = {
     "solar_constant_w_m2": _num("W/m^2", 1000, 1500, default=1361.0),

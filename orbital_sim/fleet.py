@@ -266,11 +266,15 @@ def build_fleet(config: Config, dtype=np.float64) -> Fleet:
     return Fleet(names=names, node_class=classes, component_names=components, params=params, state=state)
 
 
-def propagator_for(simulation):
-    """The kernels' propagator object chosen once from ``[simulation]``."""
+def propagator_for(simulation, integrator: str | None = None):
+    """The kernels' propagator object chosen once from ``[simulation]``. ``integrator``: the
+    Cowell integrator ("rk4" or "rk8"; default: ``simulation.integrator``, with "auto" read as
+    "rk8"; the runner resolves "auto" against the orbits with ``integrators.choose_integrator``)."""
     from orbital_sim.kernels.orbit import ATMOSPHERES, Cowell, J2Secular
 
     if simulation.propagator == "j2_secular":
         return J2Secular()
     atmosphere = ATMOSPHERES[simulation.drag]
-    return Cowell(zonal_harmonics=simulation.zonal_harmonics, atmosphere=atmosphere() if atmosphere else None)
+    integrator = integrator or getattr(simulation, "integrator", "rk4")
+    return Cowell(zonal_harmonics=simulation.zonal_harmonics, atmosphere=atmosphere() if atmosphere else None,
+                  integrator="rk8" if integrator == "auto" else integrator)

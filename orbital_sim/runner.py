@@ -750,6 +750,14 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
 
         settled = SettledExtremes(node_warmup_end_s(fleet.params, fleet.state, total_steps * float(sim.step_s)),
                                   len(fleet.component_names))
+
+        integrator, step_warning = None, None
+        if sim.propagator == "cowell":  # "auto" resolved on the orbits; a too-long step warned
+            from orbital_sim.integrators import choose_integrator
+
+            integrator, _, step_warning = choose_integrator(
+                sim.integrator, fleet.state.r_eci_m, fleet.state.v_eci_m_s, sim.step_s, fleet.names)
+
         writer, state, k0 = _open_output(
             path, config, fleet, file_series, total_outputs // per_window, plan, overwrite, resume, ground=ground_run,
             settled=settled,
@@ -760,6 +768,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 "device": f"{device.platform}:{device.device_kind}" + (f" x{n_dev}" if n_dev > 1 else ""),
                 "dtype": sim.dtype,
                 "propagator": sim.propagator,
+                "integrator": integrator or "none",
                 "shadow_model": sim.shadow,
                 "step_s": float(sim.step_s),
                 "output_every_s": float(sim.output_every_s),
@@ -771,14 +780,14 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
         try:
             def make_chunk(outputs):
                 return make_chunk_fn(
-                    propagator_for(sim), SHADOW_MODELS[sim.shadow], steps_per_output, outputs, kernel_vars,
+                    propagator_for(sim, integrator), SHADOW_MODELS[sim.shadow], steps_per_output, outputs, kernel_vars,
                     albedo_model=ALBEDO_MODELS[config.environment.albedo_model](),
                     ground=ground_run[0] if ground_run else None,
                 )
 
             gstate = ground_run[1] if ground_run else None  # restored by _open_output on a resume
             screen = None if screening is None else RunScreen(
-                screening, writer, params=fleet.params, propagator=propagator_for(sim), env=env, simulation=sim,
+                screening, writer, params=fleet.params, propagator=propagator_for(sim, integrator), env=env, simulation=sim,
                 state=state, t0_s=min(k0 * outputs_per_chunk, total_outputs) * sim.output_every_s,
                 total_outputs=total_outputs)
             if radiation is not None:
@@ -832,8 +841,10 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
 
             warnings_ = config_warnings(config, step=False)  # those `validate` prints too
             if sim.propagator == "cowell":
-                warnings_.append(short_step_warning(fleet.state.r_eci_m, fleet.state.v_eci_m_s, sim.step_s,
-                                                    fleet.names))
+                warnings_.append(step_warning)
+                if integrator == "rk4":  # RK4's energy loss at few steps per orbit
+                    warnings_.append(short_step_warning(fleet.state.r_eci_m, fleet.state.v_eci_m_s, sim.step_s,
+                                                        fleet.names))
             for warning in filter(None, warnings_):
                 print(f"orbital-sim: {warning}", file=stream if stream is not None else sys.stderr, flush=True)
             faults: list = []

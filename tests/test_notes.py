@@ -18,6 +18,7 @@ NAMES = [
     "sun_light_time_aberration",
     "utc_vs_tt",
     "moon_shadow",
+    "orbit_integrators",
 ]
 RESULT_LINE = re.compile(r"^RESULT (\w+) = ([-+0-9.eE]+)$", re.MULTILINE)
 

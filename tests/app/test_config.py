@@ -149,8 +149,8 @@ def test_default_loads_with_si_units():
     sim = cfg.simulation
     assert sim.epoch == dt.datetime(2026, 3, 20, tzinfo=dt.timezone.utc)
     assert sim.epoch_iso == "2026-03-20T00:00:00Z"
-    assert (sim.duration_s, sim.step_s, sim.output_every_s) == (86400.0, 10.0, 60.0)
-    assert (sim.steps_per_output, sim.n_outputs, sim.n_steps) == (6, 1440, 8640)
+    assert (sim.duration_s, sim.step_s, sim.output_every_s) == (86400.0, 60.0, 60.0)
+    assert (sim.steps_per_output, sim.n_outputs, sim.n_steps) == (1, 1440, 1440)
     assert cfg.n_nodes == 1024 and len(set(cfg.node_names)) == 1024
     assert cfg.environment.shadow_radius_m == R_EARTH_M
     assert cfg.output.variables == tuple(v for v in OUTPUT_VARIABLES
@@ -324,6 +324,7 @@ def test_bad_epochs(raw, epoch, fragment):
 
 
 def test_output_and_duration_multiples(raw):
+    raw["simulation"]["step_s"] = 10.0
     raw["simulation"]["output_every_s"] = 25.0
     assert problems_of(raw) == ["simulation.output_every_s = 25.0: must be a whole multiple of step_s (10) (s)"]
     raw["simulation"]["output_every_s"] = 5.0
@@ -338,6 +339,7 @@ def test_output_and_duration_multiples(raw):
 
 def test_huge_run_is_refused(raw):
     raw["simulation"]["duration_s"] = 1e300
+    raw["simulation"]["step_s"] = 10.0
     raw["simulation"]["output_every_s"] = 10.0
     (line,) = problems_of(raw)
     assert line.startswith("simulation.duration_s = 1e+300: gives more than 2147483647 steps")
@@ -522,7 +524,7 @@ def test_override_errors():
         load_config(None, ["constellation.5.altitude_km=700", "simulation.step_s.x=1", "nokey", "simulation.stepp=3"])
     assert info.value.problems == [
         'override "constellation.5.altitude_km=700": constellation has 2 entries (index 0..1)',
-        'override "simulation.step_s.x=1": simulation.step_s is a value (10.0), not a table',
+        'override "simulation.step_s.x=1": simulation.step_s is a value (60.0), not a table',
         'override "nokey": expected key.path=value',
     ]
     with pytest.raises(ConfigError) as info:  # a typo in the key is caught by validation
