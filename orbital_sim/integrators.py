@@ -34,7 +34,9 @@ COST_ORDER = ("rk4", "rk8")
 
 def expected_error_m(integrator: str, r_eci_m, v_eci_m_s, step_s: float):
     """Expected position error [m] after one day of each node (n,) for ``integrator`` at
-    ``step_s``; 0 for unbound (escape) states, where the model does not apply."""
+    ``step_s``; 0 for unbound (escape) states and orbits whose perigee is inside the Earth
+    (they end in a fault whatever the step), where the model does not apply: such a node does
+    not change the integrator of the others."""
     from orbital_sim.kernels.constants import GM_EARTH_M3_S2 as gm
 
     r = np.asarray(r_eci_m, dtype=np.float64).reshape(-1, 3)
@@ -50,7 +52,9 @@ def expected_error_m(integrator: str, r_eci_m, v_eci_m_s, step_s: float):
     orbits_per_day = 86400.0 / (2.0 * math.pi * np.sqrt(a ** 3 / gm))
     c0, p, q, ce = ERROR_MODEL[integrator]
     err = r_p * np.exp(c0 + ce * e) * (n_p * float(step_s)) ** p * orbits_per_day ** q
-    return np.where(bound, err, 0.0)
+    from orbital_sim.kernels.constants import R_EARTH_EQ_M
+
+    return np.where(bound & (r_p > R_EARTH_EQ_M), err, 0.0)
 
 
 def choose_integrator(requested: str, r_eci_m, v_eci_m_s, step_s: float, names) -> tuple[str, float, str | None]:
