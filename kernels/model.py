@@ -22,6 +22,8 @@ import jax.numpy as jnp
 
 from . import constants as c
 from .pytree import pytree_dataclass
+from .dense import hermite_cubic
+from .events import step_shadow
 from .ground import ground_node_step, stations_eci
 from .heaters import heater_power_w as thermostat_power_w
 from .irradiance import surface_fluxes_two_faces, surface_normals
@@ -175,7 +177,7 @@ def init_state(params: NodeParams, r_eci_m, v_eci_m_s, battery_energy_j, tempera
 
 
 def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m, t_end_s, dt_s, active,
-              propagator, shadow_fn, albedo_model=None):
+              propagator, shadow_fn, albedo_model=None, r_sun_start_eci_m=None, substeps: int = 1):
     """Advance one node from t_end_s - dt_s to t_end_s. Returns ``(state, diagnostics)``.
 
     ``t_end_s``: float64 time since the epoch [s] (kept in float64 in every precision mode);
@@ -186,6 +188,15 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
     ``params`` may carry its own albedo, Earth IR and solar constant (a sweep of [environment]
     keys) and thermostatic heaters (kernels/heaters.py); where those fields are None the step is
     the one without them.
+    ``r_sun_start_eci_m``: Sun position at the step's start (default: the end's).
+    ``substeps``: power and thermal substeps per step (static).
+
+    Inside the step (kernels/events.py): the shadow contacts are located on the step's dense
+    trajectory, and the environment loads (irradiance, array power, heat) are the step's means:
+    geometry at the step's midpoint on that trajectory, with the sunlit fraction integrated over
+    the step across the located contacts. Power and thermal then advance in ``substeps`` equal
+    substeps, each with its own mean sunlit fraction (the located contacts split the step
+    exactly), its own array efficiency and throttle from the substep's start, and one ROS2 step.
     """
     if params.albedo is not None:  # this node's own environment values
         env = dataclasses.replace(env, albedo=params.albedo, earth_ir_w_m2=params.earth_ir_w_m2,
@@ -202,55 +213,69 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
         r_sun_eci_m = r_sun_eci_m.astype(work)
 
     with jax.named_scope("shadow"):
-        to_sun = r_sun_eci_m - r
+        sunlit = shadow_fn(r, r_sun_eci_m, env.shadow_radius_m, env.sun_radius_m)  # at the step's end
+        beta = beta_angle(r, v, r_sun_eci_m)
+        sun0 = (r_sun_eci_m if r_sun_start_eci_m is None else r_sun_start_eci_m).astype(work)
+        r0, v0 = state.r_eci_m.astype(work), state.v_eci_m_s.astype(work)
+        h = jnp.asarray(dt_s, work)
+        inside = step_shadow(r0, v0, r, v, sun0, r_sun_eci_m, h, shadow_fn, env.shadow_radius_m, env.sun_radius_m,
+                             substeps=substeps)
+        sunlit_mean = inside["mean_fraction"]
+        # the step's midpoint on the dense trajectory: the environment's mean geometry
+        r_mid, v_mid = hermite_cubic(r0, v0, r, v, h, jnp.asarray(0.5, work))
+        to_sun = 0.5 * (sun0 + r_sun_eci_m) - r_mid
         sun_distance_m = jnp.sqrt(jnp.sum(to_sun * to_sun))
         s_hat = to_sun / sun_distance_m
-        sunlit = shadow_fn(r, r_sun_eci_m, env.shadow_radius_m, env.sun_radius_m)
-        beta = beta_angle(r, v, r_sun_eci_m)
 
     with jax.named_scope("irradiance"):
-        normals = surface_normals(params.surf_pointing, params.surf_rsw, r, v, s_hat)
+        # fluxes for full Sun; the direct Sun scales with each substep's mean sunlit fraction
+        normals = surface_normals(params.surf_pointing, params.surf_rsw, r_mid, v_mid, s_hat)
         (direct_f, albedo_f, ir_f), (direct_b, albedo_b, ir_b) = surface_fluxes_two_faces(
-            normals, r, s_hat, sun_distance_m, sunlit, env, albedo_model)
+            normals, r_mid, s_hat, sun_distance_m, jnp.ones((), work), env, albedo_model)
         area = params.surf_area_m2
-        absorbed_surf_w = area * (
-            params.surf_absorptance * (direct_f + albedo_f)
-            + params.surf_emittance * ir_f
-            + params.surf_back_absorptance * (direct_b + albedo_b)
-            + params.surf_back_emittance * ir_b
+        sun_surf_w = area * (params.surf_absorptance * direct_f + params.surf_back_absorptance * direct_b)
+        other_surf_w = area * (
+            params.surf_absorptance * albedo_f + params.surf_emittance * ir_f
+            + params.surf_back_absorptance * albedo_b + params.surf_back_emittance * ir_b
         )
-        cells_incident_w = jnp.sum(area * params.surf_cells * (direct_f + albedo_f))
+        cells_sun_w = jnp.sum(area * params.surf_cells * direct_f)
+        cells_other_w = jnp.sum(area * params.surf_cells * albedo_f)
         emission_w_k4 = env.sigma_w_m2_k4 * (
             (area * (params.surf_emittance + params.surf_back_emittance)) @ params.surf_component
         )
 
-    with jax.named_scope("power"):
-        t0 = state.temperature_k
-        eta = array_efficiency(
-            params.array_component @ t0, params.array_efficiency, params.array_temp_coeff_per_k,
-            params.array_ref_temperature_k, params.array_age_factor,
-        )
-        array_power_w = eta * params.array_packing * cells_incident_w
-        soc = state.battery_energy_j / params.battery_capacity_j
-        floor_soc = params.battery_floor_j / params.battery_capacity_j
-        compute_nominal_w = params.accelerators * params.accelerator_power_w
+    t0 = state.temperature_k
+    compute_nominal_w = params.accelerators * params.accelerator_power_w
+    floor_soc = params.battery_floor_j / params.battery_capacity_j
+    dt_sub = dt_s / substeps
+    g_sum = jnp.sum(params.conductance_w_k, axis=1)
+    sink4 = env.sink_k ** 4
+
+    def power_flows(temperature_k, battery_j, absorbed_surf_w, cells_w, array_k):
+        """Power balance of a substep with the array efficiency at ``array_k`` [K]; returns
+        (array power, flows, heater power per component or None, electrical heat per
+        component, total heat per component)."""
+        eta = array_efficiency(array_k, params.array_efficiency, params.array_temp_coeff_per_k,
+                               params.array_ref_temperature_k, params.array_age_factor)
+        array_power_w = eta * params.array_packing * cells_w
         bus_demand_w = params.bus_power_w
-        if heaters:  # thermostats read the start-of-step temperatures; heaters load the bus
-            heater_demand_w = thermostat_power_w(t0, params.heater_power_w, params.heater_on_k, params.heater_off_k)
+        if heaters:  # thermostats read the start-of-substep temperatures; heaters load the bus
+            heater_demand_w = thermostat_power_w(temperature_k, params.heater_power_w, params.heater_on_k,
+                                                 params.heater_off_k)
             bus_demand_w = bus_demand_w + jnp.sum(heater_demand_w)
         utilization = compute_utilization(  # the SOC throttle spares what the array covers
-            array_power_w, bus_demand_w, compute_nominal_w, params.utilization, params.chip_component @ t0,
-            soc, params.throttle_temperature_k, params.throttle_band_k, params.throttle_soc, floor_soc,
+            array_power_w, bus_demand_w, compute_nominal_w, params.utilization, params.chip_component @ temperature_k,
+            battery_j / params.battery_capacity_j, params.throttle_temperature_k, params.throttle_band_k,
+            params.throttle_soc, floor_soc,
         )
         flows = power_step(
             array_power_w, bus_demand_w, compute_nominal_w, utilization,
-            state.battery_energy_j, params.battery_capacity_j, params.battery_floor_j,
-            params.charge_efficiency, params.discharge_efficiency, dt_s,
+            battery_j, params.battery_capacity_j, params.battery_floor_j,
+            params.charge_efficiency, params.discharge_efficiency, dt_sub,
         )
-
-    with jax.named_scope("thermal"):
         extracted_w = array_power_w - flows["shed_w"]
         bus_heat_w = flows["bus_w"]
+        heater_w = None
         if heaters:  # an unserved share of the bus is cut from the heaters in proportion
             served = flows["bus_w"] / jnp.where(bus_demand_w > 0, bus_demand_w, 1.0)
             heater_w = heater_demand_w * served
@@ -264,9 +289,48 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
         if heaters:
             electric_heat_w = electric_heat_w + heater_w
         heat_w = absorbed_surf_w @ params.surf_component + electric_heat_w
-        t1, emitted_w = thermal_step(
-            t0, params.heat_capacity_j_k, params.conductance_w_k, emission_w_k4, heat_w, dt_s, env.sink_k
-        )
+        return array_power_w, flows, heater_w, electric_heat_w, heat_w
+
+    def power_and_thermal(temperature_k, battery_j, fraction):
+        """One substep: power flows, then the thermal step, with the substep's mean sunlit
+        fraction. The array efficiency is taken at the array's temperature half a substep
+        ahead (a linearly implicit predictor per component): the array warms by up to 1 K/s
+        after an eclipse, and the start-of-substep value made the array energy first order in
+        the step (0.4 % per orbit at 60 s)."""
+        with jax.named_scope("power"):
+            absorbed_surf_w = other_surf_w + fraction * sun_surf_w
+            cells_w = cells_other_w + fraction * cells_sun_w
+            *_, heat0_w = power_flows(temperature_k, battery_j, absorbed_surf_w, cells_w,
+                                      params.array_component @ temperature_k)
+            t3 = temperature_k * temperature_k * temperature_k
+            flux_w = (heat0_w - g_sum * temperature_k + params.conductance_w_k @ temperature_k
+                      - emission_w_k4 * (t3 * temperature_k - sink4))
+            half = 0.5 * dt_sub
+            ahead_k = temperature_k + half * flux_w / (
+                params.heat_capacity_j_k + half * (g_sum + 4.0 * emission_w_k4 * t3))
+            array_power_w, flows, heater_w, electric_heat_w, heat_w = power_flows(
+                temperature_k, battery_j, absorbed_surf_w, cells_w, params.array_component @ ahead_k)
+        with jax.named_scope("thermal"):
+            temperature_next_k, emitted_w = thermal_step(
+                temperature_k, params.heat_capacity_j_k, params.conductance_w_k, emission_w_k4, heat_w, dt_sub,
+                env.sink_k,
+            )
+        rates = {**flows, "array_power_w": array_power_w, "absorbed_surf_w": absorbed_surf_w,
+                 "electric_heat_w": electric_heat_w, "emitted_w": emitted_w}
+        if heaters:
+            rates["heater_w"] = heater_w
+        del rates["battery_energy_j"]
+        return (temperature_next_k, flows["battery_energy_j"]), rates
+
+    # substeps of the step: powers and heat flows are their means over the step
+    (t1, battery_end_j), rates = jax.lax.scan(
+        lambda carry, f: power_and_thermal(*carry, f), (t0, state.battery_energy_j), inside["substep_fraction"])
+    rates = jax.tree_util.tree_map(lambda x: jnp.mean(x, axis=0), rates)
+    flows = {**rates, "battery_energy_j": battery_end_j}
+    array_power_w, absorbed_surf_w = rates["array_power_w"], rates["absorbed_surf_w"]
+    electric_heat_w, emitted_w = rates["electric_heat_w"], rates["emitted_w"]
+    heater_w = rates.get("heater_w")
+
 
     with jax.named_scope("faults"):
         finite = (
@@ -290,7 +354,7 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
         accelerator_s = jnp.where(params.accelerator_power_w > 0, flows["compute_w"] / jnp.where(
             params.accelerator_power_w > 0, params.accelerator_power_w, 1.0), 0.0) * dt_s
         acc = Accumulators(
-            sunlit_s=a.sunlit_s + sunlit * dt_s,
+            sunlit_s=a.sunlit_s + sunlit_mean * dt_s,
             elapsed_s=a.elapsed_s + dt64_s,
             temperature_min_k=jnp.minimum(a.temperature_min_k, t1),
             temperature_max_k=jnp.maximum(a.temperature_max_k, t1),
@@ -335,11 +399,15 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
         "battery_power": flows["charge_w"] - flows["discharge_w"],
         "position_eci": r64,
         "velocity_eci": v64,
+        # contacts located inside the step: time [s since the epoch] (NaN: none) and kind code
+        "event_t_s": (t_end_s - dt_s) + inside["event_theta"].astype(jnp.float64) * dt_s,
     }
     # a faulty node reports NaN rather than stale or corrupt numbers
     diagnostics = jax.tree_util.tree_map(
         lambda x: jnp.where(status == STATUS_OK, x, jnp.nan).astype(x.dtype), diagnostics
     )
+    diagnostics["event_t_s"] = jnp.where(update, diagnostics["event_t_s"], jnp.nan)
+    diagnostics["event_kind"] = inside["event_kind"]
     return new_state, diagnostics
 
 
@@ -365,7 +433,7 @@ def make_env(*, shadow_radius_m, solar_constant_w_m2, albedo, earth_ir_w_m2, epo
 
 
 def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chunk: int, variables: tuple[str, ...],
-                  albedo_model=None, ground=None, unroll: int = 1):
+                  albedo_model=None, ground=None, unroll: int = 1, event_slots: int = 0, substeps: int = 1):
     """Compile-once chunk: ``chunk(params, state, env, first_step, total_steps, dt_s)``.
 
     Runs ``steps_per_output * outputs_per_chunk`` steps from global step index ``first_step``;
@@ -385,14 +453,30 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
     ``unroll``: steps per iteration of the inner loop (``lax.scan``'s ``unroll``). 1 on the CPU,
     where 6 was slower (10,000 nodes, float32: 2.3e6 against 1.6e6 node-steps/s); a GPU
     launches the loop body's kernels once per iteration.
+
+    ``substeps``: power and thermal substeps per step (``node_step``).
+
+    ``event_slots``: when > 0, ``samples`` also hold ``event_t_s`` (float64, s since the epoch,
+    NaN: empty slot) and ``event_kind`` (int32, ``events.EVENT_KINDS``), shape
+    ``(outputs_per_chunk, n_nodes, event_slots)``: the shadow contacts located inside the steps
+    since the previous sample, in time order (more than ``event_slots`` in one interval: the
+    latest are dropped; size it for the interval).
     """
     variables = tuple(variables)
 
-    def step_all(params, state, env, r_sun, t_end_s, dt_s, active):
+    def step_all(params, state, env, r_sun, t_end_s, dt_s, active, r_sun0=None):
         def one(p, s):
-            return node_step(p, s, env, r_sun, t_end_s, dt_s, active, propagator, shadow_fn, albedo_model)
+            return node_step(p, s, env, r_sun, t_end_s, dt_s, active, propagator, shadow_fn, albedo_model,
+                             r_sun_start_eci_m=r_sun0, substeps=substeps)
 
         return jax.vmap(one)(params, state)
+
+    def compact_events(ev_t, ev_kind):
+        """(steps, nodes, slots) per step -> (nodes, event_slots) in time order."""
+        t = jnp.moveaxis(ev_t, 0, 1).reshape(ev_t.shape[1], -1)
+        kind = jnp.moveaxis(ev_kind, 0, 1).reshape(ev_kind.shape[1], -1)
+        order = jnp.argsort(jnp.where(jnp.isnan(t), jnp.inf, t), axis=1)[:, :event_slots]
+        return jnp.take_along_axis(t, order, axis=1), jnp.take_along_axis(kind, order, axis=1)
 
     def ground_all(gst, st, env, t_end_s, dt_s, active):
         with jax.named_scope("ground"):
@@ -409,24 +493,33 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
         ks = first_step + jnp.arange(n_steps)
         t_end_s = (ks + 1).astype(jnp.float64) * dt_s.astype(jnp.float64)
         with jax.named_scope("sun"):
-            # once per step, shared by all nodes; evaluated for the chunk's steps at once
-            r_sun = jax.vmap(lambda t: sun_position_eci(
-                env.epoch_jd_tt_whole, env.epoch_jd_tt_fraction + t / c.SECONDS_PER_DAY))(t_end_s)
+            # once per step, shared by all nodes; evaluated for the chunk's steps at once (the
+            # step's start and end: the shadow inside the step interpolates between them)
+            def sun_at(t):
+                return jax.vmap(lambda x: sun_position_eci(
+                    env.epoch_jd_tt_whole, env.epoch_jd_tt_fraction + x / c.SECONDS_PER_DAY))(t)
+
+            r_sun = sun_at(t_end_s)
+            r_sun0 = sun_at(t_end_s - dt_s.astype(jnp.float64))
 
         def one_step(carry, xs):
             st, _ = carry
-            k, t_k, sun_k = xs
+            k, t_k, sun_k, sun0_k = xs
             if ground is not None:  # st = (NodeState, GroundState)
                 st, gst = st
-            st, diag = step_all(params, st, env, sun_k, t_k, dt_s, k < total_steps)
+            st, diag = step_all(params, st, env, sun_k, t_k, dt_s, k < total_steps, sun0_k)
+            events = (diag["event_t_s"], diag["event_kind"]) if event_slots else None
             # only the sampled variables are carried; the rest is dead code for XLA
             if ground is not None:
                 gst, gdiag = ground_all(gst, st, env, t_k, dt_s, k < total_steps)
-                return ((st, gst), {**{name: diag[name] for name in variables}, **gdiag}), None
-            return (st, {name: diag[name] for name in variables}), None
+                return ((st, gst), {**{name: diag[name] for name in variables}, **gdiag}), events
+            return (st, {name: diag[name] for name in variables}), events
 
         def one_output(carry, xs):
-            carry, _ = jax.lax.scan(one_step, carry, xs, unroll=unroll)
+            carry, events = jax.lax.scan(one_step, carry, xs, unroll=unroll)
+            if event_slots:
+                ev_t, ev_kind = compact_events(*events)
+                return carry, {**carry[1], "event_t_s": ev_t, "event_kind": ev_kind}
             return carry, carry[1]
 
         dummy_sun = jnp.zeros(3, jnp.float64)
@@ -438,7 +531,7 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
         def per_output(x):
             return x.reshape((outputs_per_chunk, steps_per_output) + x.shape[1:])
 
-        xs = (per_output(ks), per_output(t_end_s), per_output(r_sun))
+        xs = (per_output(ks), per_output(t_end_s), per_output(r_sun), per_output(r_sun0))
         if ground is not None:
             n_nodes, n_stations = ground_state.visible_s.shape
             diag0 = {**diag0, "visible": jnp.zeros((n_nodes, n_stations), jnp.float64),

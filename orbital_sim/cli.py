@@ -397,6 +397,34 @@ def cmd_approaches(args) -> int:
     return EXIT_OK
 
 
+def cmd_events(args) -> int:
+    """Shadow contacts located inside the step, from a result file's events group."""
+    from orbital_sim.events import event_records, format_records
+
+    try:
+        records = event_records(args.file, args.node)
+    except (OSError, KeyError, ValueError) as err:
+        _print_err(f"orbital-sim: cannot list events of {args.file}: {err}")
+        return EXIT_USAGE
+    text = format_records(records, args.json)
+    if text:
+        print(text)
+    return EXIT_OK
+
+
+def cmd_season(args) -> int:
+    """Eclipse season of one node over a year (orbital_sim.analysis.eclipse_season)."""
+    from orbital_sim import analysis
+
+    argv = ["season", args.config, "--days", str(args.days), "--step", str(args.step),
+            "--propagator", args.propagator]
+    for flag, value in (("--start", args.start), ("--node", args.node), ("--out", args.out)):
+        if value is not None:
+            argv += [flag, str(value)]
+    code = analysis.main(argv)
+    return EXIT_USAGE if code == 2 else code
+
+
 def _launch_prices(values) -> tuple[float, ...] | None:
     """--launch-price-per-kg values (repeatable, each a number or a comma list) -> floats."""
     if not values:
@@ -589,6 +617,26 @@ def build_parser() -> argparse.ArgumentParser:
     p_info = sub.add_parser("info", help="describe a result file and its fleet summary")
     p_info.add_argument("file", help="HDF5 result file")
     p_info.set_defaults(func=cmd_info)
+
+    p_events = sub.add_parser("events", help="shadow contacts (penumbra/umbra entry and exit) located inside the "
+                              "step, from a result file")
+    p_events.add_argument("file", help="HDF5 result file")
+    p_events.add_argument("--node", nargs="+", metavar="NAME|PATTERN",
+                          help="nodes to list: names or wildcards such as 'shell53-p03-*' (default: all)")
+    p_events.add_argument("--json", action="store_true",
+                          help="one JSON object per line: node, kind, t_s (s since the epoch), time (UTC, ms, Z)")
+    p_events.set_defaults(func=cmd_events)
+
+    p_season = sub.add_parser("season", help="eclipse season of one node over a year: eclipse days, longest eclipse")
+    p_season.add_argument("config", help="scenario TOML")
+    p_season.add_argument("--days", type=float, default=365.0, help="days to simulate (default 365)")
+    p_season.add_argument("--step", type=float, default=10.0, help="step and output interval, s (default 10)")
+    p_season.add_argument("--start", default=None, help="UTC start, ISO 8601 (default: the config's epoch)")
+    p_season.add_argument("--node", default=None, help="node name or index (default: the first)")
+    p_season.add_argument("--propagator", default="j2_secular", choices=("j2_secular", "cowell", "config"),
+                          help="orbit propagator (default j2_secular; 'config': as in the file)")
+    p_season.add_argument("-o", "--out", default=None, help="keep the simulation result here")
+    p_season.set_defaults(func=cmd_season)
 
     p_plot = sub.add_parser("plot", help="PNG figures of a result file: temperatures, power, eclipses, fleet")
     p_plot.add_argument("file", help="HDF5 result file")

@@ -132,6 +132,11 @@ SUMMARY: dict[str, tuple[tuple[str, ...], str, str]] = {
     "brownout_start": (("node",), "s",
                        "time since the epoch of the first step with unserved bus demand (NaN: none)"),
     "brownout_duration": (("node",), "s", "time with unserved bus demand"),
+    # eclipse summary from the contacts located inside the step (orbital_sim/events.py)
+    "eclipse_count": (("node",), "1", "number of eclipse passes (penumbra entry to exit) in the run"),
+    "eclipse_longest": (("node",), "s", "longest eclipse pass, penumbra entry to exit (clipped to the run)"),
+    "umbra_time": (("node",), "s", "total time in the umbra"),
+    "penumbra_time": (("node",), "s", "total time in the penumbra only (partial shadow)"),
 }
 
 #: Ground stations (``[[ground_station]]``): time series and summaries along ``station``, written
