@@ -741,11 +741,14 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
         window_s = config.output.statistics_window_s
         per_window = int(round(window_s / sim.output_every_s)) if window_s else 1
         file_series = output.window_series_names(written) if window_s else written
+        from orbital_sim.events import event_slots as _event_slots
+
         state_bytes = _bytes_per_node(fleet.state, n_nodes) + (_bytes_per_node(ground_run[1], n_nodes) if ground_run else 0)
         memory = ChunkMemory.estimate(
             n_nodes=n_nodes, steps_per_output=steps_per_output, n_devices=n_dev,
             sample_bytes_per_node=_sample_bytes_per_node(
-                kernel_vars, len(fleet.component_names), itemsize, len(ground_run[2]["names"]) if ground_run else 0),
+                kernel_vars, len(fleet.component_names), itemsize, len(ground_run[2]["names"]) if ground_run else 0)
+            + 12 * _event_slots(sim.output_every_s),  # the contacts located inside the steps (float64 + int32)
             params_bytes_per_node=_bytes_per_node(fleet.params, n_nodes), state_bytes_per_node=state_bytes)
         budget_bytes = float(sim.memory_budget_mib) * MIB
         if restart_info is not None:  # the same chunk plan as the interrupted run

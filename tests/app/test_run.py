@@ -61,7 +61,7 @@ def _with_default_class(text: str) -> str:
 def test_default_scenario_shortened_writes_spec_file(tmp_path):
     config = load_config(None, SMALL)
     result = run(config, tmp_path / "out.h5", progress=False)
-    assert result.nodes == 40 and result.steps == 180
+    assert result.nodes == 40 and result.steps == 30
     ds = xr.open_dataset(tmp_path / "out.h5", engine="h5netcdf")
     assert set(ds.dims) == {"time", "node", "component", "xyz"}
     assert ds.sizes["time"] == 30 and ds.sizes["node"] == 40 and ds.sizes["component"] == 5
