@@ -75,6 +75,10 @@ QUOTES = {
         "leo_contact_shift_without_aberration_s": ("LEO contacts by at most 0.14 s", None),
         "geo_contact_shift_without_aberration_s": ("up to 2.3 s 20 days away", None),
     },
+    "orbit_integrators": {
+        "rk4_60s_worst_error_m": ("RK4 2.29e3 m", None),
+        "rk8_60s_worst_error_m": ("RK8 1.3e-3 m", None),
+    },
     "utc_vs_tt": {
         "tt_minus_utc_s": ("TT - UTC = 69.184 s in 2026", None),
         "sun_direction_error_arcsec": ('to 2.938" (January)', None),
