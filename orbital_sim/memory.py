@@ -51,8 +51,9 @@ STATE_COPIES = 5
 #: [B] per step and device: the per-step tables of a chunk and the temporaries of evaluating the
 #: Sun for all of them at once. XLA's memory analysis (CPU, float64) of one node's chunk:
 #: 1,387 B/step at 1,000-16,000 steps with output every step, 1,432 B/step with output every
-#: 60 steps; 39 B/step at 1,024 nodes (XLA schedules the table differently there)
-STEP_TABLE_BYTES = 2048
+#: 60 steps; 39 B/step at 1,024 nodes (XLA schedules the table differently there). Since the
+#: contacts are located inside the step (kernels/events.py): 3,802 B/step (one node, 500 vs 2,000 steps)
+STEP_TABLE_BYTES = 4096
 
 #: [B] per node: XLA's temporaries of one step of the fleet (intermediate arrays over nodes).
 #: Memory analysis of the default node class (5 components, 7 surfaces): 1,378 B/node at 1,024 nodes

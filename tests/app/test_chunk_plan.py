@@ -56,21 +56,21 @@ def test_plan_fills_the_budget_and_no_more(budget_mib):
     fit = (budget - memory.fixed_bytes) // memory.per_output_bytes  # the most that fit
     assert per_chunk <= fit < per_chunk * n_chunks / (n_chunks - 1)  # balancing shortens chunks only a little
     assert n_chunks > 1
-    # the per-step tables count: 2 kB per step, 28 times the 72 B of samples of one node
+    # the per-step tables count: 4 kB per step, 57 times the 72 B of samples of one node
     assert memory.per_output_bytes == SAMPLE_COPIES * 72 + STEP_TABLE_BYTES
 
 
 def test_long_runs_of_few_nodes_get_many_chunks():
     """One node for a year: at 10 s, 3.15e6 samples of 72 B (227 MB of samples, which the old
     planner's 64 MiB of samples per chunk cut in 4 chunks of 0.79e6 steps, 1.1 GB of Sun-table
-    temporaries each) get chunks of at most 512 MiB in all; at 1 s with a sample every 600 s
-    (3.15e7 steps, one chunk and a 45 GB allocation under the old plan), 1.2 MB of tables per
-    sample give chunks of 433 samples."""
+    temporaries each) get chunks of at most 512 MiB in all (26 chunks at 4 kB of tables per step); at 1 s with a
+    sample every 600 s (3.15e7 steps, one chunk and a 45 GB allocation under the old plan), 2.4 MB
+    of tables per sample give chunks of 216 samples (244 chunks)."""
     a = plan_chunks(365 * 8640, _one_node(), 512 * MIB, None, n_nodes=1)
-    assert math.ceil(365 * 8640 / a) == 14 and a * (72 * SAMPLE_COPIES + STEP_TABLE_BYTES) < 512 * MIB
+    assert math.ceil(365 * 8640 / a) == 26 and a * (72 * SAMPLE_COPIES + STEP_TABLE_BYTES) < 512 * MIB
     b_memory = _one_node(steps_per_output=600)
     b = plan_chunks(365 * 144, b_memory, 512 * MIB, None, n_nodes=1)
-    assert b == math.ceil(365 * 144 / 122) and b_memory.chunk_bytes(b) < 512 * MIB
+    assert b == math.ceil(365 * 144 / 244) and b_memory.chunk_bytes(b) < 512 * MIB
     # the per-device copies: 2 devices, twice the tables, chunks half as long (budget-bound case)
     two = plan_chunks(365 * 8640, _one_node(n_devices=2), 512 * MIB, None, n_nodes=1)
     assert 0.45 < two / a < 0.55
@@ -263,7 +263,7 @@ def test_one_node_memory_flat_with_duration_without_a_fixed_chunk(tmp_path):
     assert ten["steps"] == 86_400 and forty["steps"] == 345_600
     assert forty["chunks"] > ten["chunks"] > 1, (ten, forty)
     assert forty["peak_bytes"] <= 1.10 * ten["peak_bytes"], (ten, forty)
-    leak = (forty["steps"] - ten["steps"]) * 1387  # what a one-chunk plan would add
+    leak = (forty["steps"] - ten["steps"]) * 3802  # what a one-chunk plan would add (3.8 kB per step, test above)
     assert leak > 0.5 * ten["peak_bytes"], (leak, ten)  # the test would see it
     print(f"one node, budget 64 MiB: 10 days {ten['peak_bytes'] / MIB:.0f} MiB peak ({ten['chunks']} chunks), "
           f"40 days {forty['peak_bytes'] / MIB:.0f} MiB ({forty['chunks']} chunks)")

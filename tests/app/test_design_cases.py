@@ -190,10 +190,10 @@ def test_a_configured_heater_runs_and_is_recorded(tmp_path):
 
 
 def test_an_unstable_heater_is_refused():
-    """dt P / ((off - on) C) = 10 s x 1e6 W / (5 K x 45,000 J/K) = 44 >= 1."""
+    """dt P / ((off - on) C) = 60 s x 1e6 W / (5 K x 45,000 J/K) = 267 >= 1 (default step 60 s)."""
     with pytest.raises(ConfigError) as info:
         load_config(None, ["node_class.compute.thermal.components.chips.heater_power_w=1000000.0",
                            "node_class.compute.thermal.components.chips.heater_on_c=0.0",
                            "node_class.compute.thermal.components.chips.heater_off_c=5.0"])
-    assert any("node_class.compute.thermal.components.chips.heater_power_w = 1000000.0: with step_s = 10 s" in p
+    assert any("node_class.compute.thermal.components.chips.heater_power_w = 1000000.0: with step_s = 60 s" in p
                and "must be < 1" in p for p in info.value.problems), info.value.problems

@@ -6,7 +6,7 @@ import xarray as xr
 from orbital_sim import load_config, run
 
 OVERRIDES = [
-    "simulation.duration_s=10800", "simulation.output_every_s=10", "constellation.0.nodes_per_plane=2",
+    "simulation.duration_s=10800", "simulation.step_s=10", "simulation.output_every_s=10", "constellation.0.nodes_per_plane=2",
     "constellation.1.total=12", "constellation.1.planes=6",
     'output.variables=["sunlit_fraction", "temperature", "state_of_charge", "position_eci"]',
 ]

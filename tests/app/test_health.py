@@ -17,6 +17,7 @@ duration_s = {duration_s}
 step_s = {step_s}
 output_every_s = {output_every_s}
 propagator = "cowell"
+integrator = "rk4"
 
 [output]
 variables = ["state_of_charge", "load_power", "energy_unmet", "temperature", "sunlit_fraction", "battery_power"]

@@ -142,7 +142,9 @@ def test_at_most_two_chunks_of_samples_alive(tmp_path):
     from orbital_sim.runner import run
 
     config = load_config(DEFAULT_TOML, TINY)
-    n_vars = len(config.output.variables)
+    # each chunk's samples: the output variables plus the shadow contacts located inside its steps
+    # (event_t_s and event_kind, kernels/model.py make_chunk_fn with event_slots > 0)
+    n_vars = len(config.output.variables) + 2
 
     def sample_sets():
         arrays = [a for a in jax.live_arrays() if a.ndim >= 2 and a.shape[:2] == (5, 2)]

@@ -140,7 +140,7 @@ def test_run_shows_progress_and_ends_with_the_info_summary(cli_run, capsys):
     # progress bar (not a terminal: one line per chunk), with node-steps/s and time left
     assert re.search(r"\[#+\] 100\.0%\s+\S+ node-steps/s\s+elapsed\s+\S+ s\s+left\s+\S+ s", stderr)
     last = stdout.strip().splitlines()[-1]
-    assert re.match(rf"wrote {re.escape(str(path))}: 10 nodes x 120 steps in \S+ s wall .*node-steps/s$", last)
+    assert re.match(rf"wrote {re.escape(str(path))}: 10 nodes x 20 steps in \S+ s wall .*node-steps/s$", last)
     # the summary table of `run` is the one `info` prints
     table = stdout[stdout.index("quantity"):stdout.index("\nwrote ")].strip()
     assert "eclipse fraction, mean" in table and "temperature max: chips" in table
