@@ -666,6 +666,19 @@ def format_season(season: SeasonResult) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def add_season_arguments(parser: argparse.ArgumentParser) -> None:
+    """The season command's arguments, shared by ``python -m orbital_sim.analysis season`` and
+    ``orbital-sim season``."""
+    parser.add_argument("config", help="scenario TOML")
+    parser.add_argument("--days", type=float, default=365.0, help="days to simulate (default 365)")
+    parser.add_argument("--step", type=float, default=10.0, help="step and output interval, s (default 10)")
+    parser.add_argument("--start", default=None, help="UTC start, ISO 8601 (default: the config's epoch)")
+    parser.add_argument("--node", default=None, help="node name or index (default: the first)")
+    parser.add_argument("--propagator", default="j2_secular", choices=("j2_secular", "cowell", "config"),
+                        help="orbit propagator (default j2_secular; 'config': as in the file)")
+    parser.add_argument("-o", "--out", default=None, help="keep the simulation result here")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m orbital_sim.analysis {events,season} ...``; returns the exit code."""
     parser = argparse.ArgumentParser(prog="python -m orbital_sim.analysis",
@@ -674,15 +687,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ev = sub.add_parser("events", help="eclipse contact times of one node from a result file")
     ev.add_argument("result", help="orbital_sim HDF5 result with sunlit_fraction")
     ev.add_argument("--node", default=None, help="node name or index (default: the first)")
-    se = sub.add_parser("season", help="run one node for a year and count its eclipse days")
-    se.add_argument("config", help="scenario TOML")
-    se.add_argument("--days", type=float, default=365.0, help="days to simulate (default 365)")
-    se.add_argument("--step", type=float, default=10.0, help="step and output interval, s (default 10)")
-    se.add_argument("--start", default=None, help="UTC start, ISO 8601 (default: the config's epoch)")
-    se.add_argument("--node", default=None, help="node name or index (default: the first)")
-    se.add_argument("--propagator", default="j2_secular", choices=("j2_secular", "cowell", "config"),
-                    help="orbit propagator (default j2_secular; 'config': as in the file)")
-    se.add_argument("-o", "--out", default=None, help="keep the simulation result here")
+    add_season_arguments(sub.add_parser("season", help="run one node for a year and count its eclipse days"))
     args = parser.parse_args(argv)
 
     def node_arg(text):

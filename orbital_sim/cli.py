@@ -628,14 +628,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_events.set_defaults(func=cmd_events)
 
     p_season = sub.add_parser("season", help="eclipse season of one node over a year: eclipse days, longest eclipse")
-    p_season.add_argument("config", help="scenario TOML")
-    p_season.add_argument("--days", type=float, default=365.0, help="days to simulate (default 365)")
-    p_season.add_argument("--step", type=float, default=10.0, help="step and output interval, s (default 10)")
-    p_season.add_argument("--start", default=None, help="UTC start, ISO 8601 (default: the config's epoch)")
-    p_season.add_argument("--node", default=None, help="node name or index (default: the first)")
-    p_season.add_argument("--propagator", default="j2_secular", choices=("j2_secular", "cowell", "config"),
-                          help="orbit propagator (default j2_secular; 'config': as in the file)")
-    p_season.add_argument("-o", "--out", default=None, help="keep the simulation result here")
+    from orbital_sim.analysis import add_season_arguments  # NumPy only: the CLI stays light
+
+    add_season_arguments(p_season)
     p_season.set_defaults(func=cmd_season)
 
     p_plot = sub.add_parser("plot", help="PNG figures of a result file: temperatures, power, eclipses, fleet")
