@@ -22,6 +22,7 @@ from scipy.optimize import minimize_scalar
 
 from tests.reference import orbit_ref
 from tests.reference.constants_ref import GM_EARTH_M3_S2, R_EARTH_EQ_M
+from tests.app.scenario_text import default_node_class_toml, vectors_km
 
 ROOT = Path(__file__).parents[2]
 EPOCH = "2026-03-20T00:00:00Z"
@@ -35,17 +36,6 @@ def _rhs(_t, y):
 
 def _dop853(y0, t0, t1):
     return solve_ivp(_rhs, (t0, t1), y0, method="DOP853", rtol=1e-13, atol=1e-7, dense_output=True)
-
-
-def _node_class() -> str:
-    default = (ROOT / "configs" / "default.toml").read_text()
-    start = default.index("[node_class.compute.compute]")
-    end = default.index("# The constellation:")
-    return default[start:end].rsplit("\n# ----", 1)[0] + "\n"
-
-
-def _vectors_km(rows):
-    return "[" + ", ".join("[" + ", ".join(repr(float(x) / 1e3) for x in row) + "]" for row in rows) + "]"
 
 
 def scenario(r0, v0, *, duration_s, step_s=10.0, output_s=60.0, threshold_m=10_000.0, variables=None) -> str:
@@ -67,10 +57,10 @@ threshold_m = {threshold_m!r}
 type = "states"
 name = "n"
 node_class = "compute"
-r_eci_km = {_vectors_km(r0)}
-v_eci_km_s = {_vectors_km(v0)}
+r_eci_km = {vectors_km(r0)}
+v_eci_km_s = {vectors_km(v0)}
 
-''' + _node_class()
+''' + default_node_class_toml()
 
 
 def crossing_pair():

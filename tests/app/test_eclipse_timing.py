@@ -32,6 +32,7 @@ from scipy.optimize import brentq
 
 from tests.reference import eclipse_ref, orbit_ref, shadow_ref
 from tests.reference.constants_ref import GM_EARTH_M3_S2, J2_EARTH, R_EARTH_EQ_M
+from tests.app.scenario_text import default_node_class_toml, vectors_km
 
 ROOT = Path(__file__).parents[2]
 RE = R_EARTH_EQ_M
@@ -86,18 +87,6 @@ def _cases():
     }
 
 
-def _node_class() -> str:
-    """The default scenario's [node_class.compute] tables, copied by name."""
-    default = (ROOT / "configs" / "default.toml").read_text()
-    start = default.index("[node_class.compute.compute]")
-    end = default.index("# The constellation:")
-    return default[start:end].rsplit("\n# ----", 1)[0] + "\n"
-
-
-def _vectors_km(rows):
-    return "[" + ", ".join("[" + ", ".join(repr(float(x) / 1e3) for x in row) + "]" for row in rows) + "]"
-
-
 def scenario_toml(epoch, duration_s, states) -> str:
     """The scenario of one run: one node per case, from its ECI state, 1 s step and output."""
     return f'''[simulation]
@@ -120,10 +109,10 @@ variables = ["sunlit_fraction", "beta_angle", "position_eci"]
 type = "states"                  # the same osculating state as the reference
 name = "case"
 node_class = "compute"
-r_eci_km = {_vectors_km([r for r, _ in states.values()])}
-v_eci_km_s = {_vectors_km([v for _, v in states.values()])}
+r_eci_km = {vectors_km([r for r, _ in states.values()])}
+v_eci_km_s = {vectors_km([v for _, v in states.values()])}
 
-''' + _node_class()
+''' + default_node_class_toml()
 
 
 def measure(workdir: Path) -> dict:

@@ -1,6 +1,5 @@
 """Numbers a user can trust at a glance (issue 14): brown-outs, exit status, one availability."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +8,7 @@ from orbital_sim import cli, health
 from orbital_sim.config import load_config
 from orbital_sim.output import read_summary
 from orbital_sim.runner import run
+from tests.app.scenario_text import default_node_class_toml
 
 ONE_NODE = """
 [simulation]
@@ -34,18 +34,10 @@ mean_anomaly_deg = [0.0]
 """
 
 
-def default_class() -> str:
-    """The default scenario's node class, copied by name."""
-    default = (Path(__file__).parents[2] / "configs" / "default.toml").read_text()
-    start = default.index("[node_class.compute.compute]")
-    end = default.index("# The constellation:")
-    return default[start:end].rsplit("\n# ----", 1)[0] + "\n"
-
-
 def one_node_config(tmp_path, overrides=(), duration_s=3600.0, step_s=10.0, output_every_s=60.0):
     path = tmp_path / "one.toml"
     path.write_text(ONE_NODE.format(duration_s=duration_s, step_s=step_s, output_every_s=output_every_s)
-                    + default_class())
+                    + default_node_class_toml())
     return path, load_config(path, list(overrides))
 
 

@@ -1,0 +1,18 @@
+"""TOML pieces that several app tests build their scenarios from."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+
+
+def default_node_class_toml() -> str:
+    """The default scenario's [node_class.compute] tables, copied by name from configs/default.toml."""
+    default = (ROOT / "configs" / "default.toml").read_text()
+    start = default.index("[node_class.compute.compute]")
+    end = default.index("# The constellation:")
+    return default[start:end].rsplit("\n# ----", 1)[0] + "\n"
+
+
+def vectors_km(rows) -> str:
+    """Rows of 3-vectors in metres as a TOML array of arrays in kilometres."""
+    return "[" + ", ".join("[" + ", ".join(repr(float(x) / 1e3) for x in row) + "]" for row in rows) + "]"
