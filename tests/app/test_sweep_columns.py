@@ -9,7 +9,8 @@ from orbital_sim.output import format_summary_table, read_summary
 from orbital_sim.report import feasibility_report
 from orbital_sim.runner import run
 
-from .test_health import ONE_NODE, default_class
+from .scenario_text import default_node_class_toml
+from .test_health import ONE_NODE
 
 SWEEP = """
 [sweep]
@@ -22,7 +23,7 @@ COLUMNS = [f"{a:g}/{b:g}" for a in (3, 5, 10) for b in (5, 10, 15)]
 @pytest.fixture(scope="module")
 def sweep_file(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("sweep")
-    text = ONE_NODE.format(duration_s=600.0, step_s=10.0, output_every_s=60.0) + default_class()
+    text = ONE_NODE.format(duration_s=600.0, step_s=10.0, output_every_s=60.0) + default_node_class_toml()
     (tmp / "base.toml").write_text(text)
     (tmp / "sweep.toml").write_text(text + SWEEP)
     out = tmp / "sweep.h5"
