@@ -238,6 +238,10 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
             params.surf_absorptance * albedo_f + params.surf_emittance * ir_f
             + params.surf_back_absorptance * albedo_b + params.surf_back_emittance * ir_b
         )
+        # the split of other_surf_w for the output (absorbed_albedo, absorbed_ir): computed only when
+        # sampled (XLA drops unused diagnostics); other_surf_w itself stays the expression above
+        albedo_surf_w = area * (params.surf_absorptance * albedo_f + params.surf_back_absorptance * albedo_b)
+        ir_surf_w = area * (params.surf_emittance * ir_f + params.surf_back_emittance * ir_b)
         cells_sun_w = jnp.sum(area * params.surf_cells * direct_f)
         cells_other_w = jnp.sum(area * params.surf_cells * albedo_f)
         emission_w_k4 = env.sigma_w_m2_k4 * (
@@ -397,6 +401,16 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
         "heater_power": jnp.sum(heater_w) if heaters else jnp.zeros((), t1.dtype),
         "energy_unmet": acc.energy_unmet_j.astype(work),
         "battery_power": flows["charge_w"] - flows["discharge_w"],
+        # absorbed environment power per surface, means over the step (the direct Sun with the
+        # step's mean sunlit fraction); their sum over surfaces is the absorbed_j integrand
+        "absorbed_solar": sunlit_mean * sun_surf_w,
+        "absorbed_albedo": albedo_surf_w,
+        "absorbed_ir": ir_surf_w,
+        # running energy integrals since the epoch (float64), for the orbit means of the runner
+        "acc_energy_generated_j": new_state.acc.energy_generated_j,
+        "acc_energy_consumed_j": new_state.acc.energy_consumed_j,
+        "acc_charge_j": new_state.acc.charge_j,
+        "acc_discharge_j": new_state.acc.discharge_j,
         "position_eci": r64,
         "velocity_eci": v64,
         # contacts located inside the step: time [s since the epoch] (NaN: none) and kind code

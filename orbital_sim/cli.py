@@ -399,14 +399,14 @@ def cmd_approaches(args) -> int:
 
 def cmd_events(args) -> int:
     """Shadow contacts located inside the step, from a result file's events group."""
-    from orbital_sim.events import event_records, format_records
+    from orbital_sim.events import event_records, format_passes, format_records, pass_records
 
     try:
-        records = event_records(args.file, args.node)
+        records = (pass_records if args.passes else event_records)(args.file, args.node)
     except (OSError, KeyError, ValueError) as err:
         _print_err(f"orbital-sim: cannot list events of {args.file}: {err}")
         return EXIT_USAGE
-    text = format_records(records, args.json)
+    text = (format_passes if args.passes else format_records)(records, args.json)
     if text:
         print(text)
     return EXIT_OK
@@ -625,6 +625,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="nodes to list: names or wildcards such as 'shell53-p03-*' (default: all)")
     p_events.add_argument("--json", action="store_true",
                           help="one JSON object per line: node, kind, t_s (s since the epoch), time (UTC, ms, Z)")
+    p_events.add_argument("--passes", action="store_true",
+                          help="one line per eclipse pass instead: start, end, duration (penumbra entry to exit) "
+                          "and time in the umbra (the file's eclipses group)")
     p_events.set_defaults(func=cmd_events)
 
     p_season = sub.add_parser("season", help="eclipse season of one node over a year: eclipse days, longest eclipse")

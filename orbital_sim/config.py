@@ -83,10 +83,15 @@ OUTPUT_VARIABLES = (
     "position_eci",
     "velocity_eci",
     "heater_power",
+    "absorbed_solar",
+    "absorbed_albedo",
+    "absorbed_ir",
 )
-#: written unless [output] variables says otherwise: all but the ECI vectors, heater_power and battery_power
+#: written unless [output] variables says otherwise: all but the ECI vectors, heater_power, battery_power
+#: and the absorbed power per surface
 DEFAULT_OUTPUT_VARIABLES = tuple(v for v in OUTPUT_VARIABLES
-                                 if v not in ("position_eci", "velocity_eci", "heater_power", "battery_power"))
+                                 if v not in ("position_eci", "velocity_eci", "heater_power", "battery_power",
+                                              "absorbed_solar", "absorbed_albedo", "absorbed_ir"))
 POINTINGS = (
     "sun",
     "nadir",

@@ -131,6 +131,31 @@ def eclipse_summary(events: dict[str, np.ndarray], n_nodes: int, duration_s: flo
     exit) is clipped to the run and counted. ``start_fraction``: sunlit fraction of each node at
     t = 0 (only its being < 1 or 0 is used, to tell which shadow a node starts in when it has no
     contact at all)."""
+    return _walk(events, n_nodes, duration_s, start_fraction)[0]
+
+
+#: the per-pass table (group ``eclipses``, dimension ``eclipse``): name -> (dtype, units, long_name)
+PASSES_GROUP = "eclipses"
+PASS_VARIABLES = {
+    "node": (np.int32, "1", "index of the node along the node dimension"),
+    "start": (np.float64, None, "start of the eclipse pass: penumbra entry (the run's start if under way then)"),
+    "end": (np.float64, None, "end of the eclipse pass: penumbra exit (the run's end if under way then)"),
+    "duration": (np.float64, "s", "eclipse duration of the pass: penumbra entry to penumbra exit"),
+    "umbra_duration": (np.float64, "s", "time in the umbra during the pass"),
+    "clipped": (np.int8, "1", "1 when the pass is cut by the run's start or end (its duration is then "
+                "shorter than the pass), else 0"),
+}
+
+
+def eclipse_passes(events: dict[str, np.ndarray], n_nodes: int, duration_s: float,
+                   start_fraction: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Every eclipse pass (penumbra entry to penumbra exit) of every node, by node then time:
+    ``{name of PASS_VARIABLES: (passes,) array}`` (times in s since the epoch); the passes that
+    :func:`eclipse_summary` counts, with the same clipping to [0, duration_s]."""
+    return _walk(events, n_nodes, duration_s, start_fraction)[1]
+
+
+def _walk(events, n_nodes, duration_s, start_fraction):
     if events is None:  # no events group: no contacts known
         events = {"time": np.zeros(0), "node": np.zeros(0, np.int32), "kind": np.zeros(0, np.int8)}
     count = np.zeros(n_nodes)
@@ -142,6 +167,7 @@ def eclipse_summary(events: dict[str, np.ndarray], n_nodes: int, duration_s: flo
     t_all, node_all, kind_all = t_all[order], node_all[order], kind_all[order]
     bounds = np.searchsorted(node_all, np.arange(n_nodes + 1))
     pen_entry, umb_entry, umb_exit, pen_exit = range(4)
+    passes = []
     for i in range(n_nodes):
         t = t_all[bounds[i]:bounds[i + 1]]
         k = kind_all[bounds[i]:bounds[i + 1]]
@@ -155,15 +181,17 @@ def eclipse_summary(events: dict[str, np.ndarray], n_nodes: int, duration_s: flo
         # level: 0 sunlit, 1 penumbra, 2 umbra; walk the contacts
         last_t = 0.0
         pass_start = 0.0 if level > 0 else None
+        pass_umbra = 0.0
         for tk, kk in zip(list(t) + [duration_s], list(k) + [-1]):
             span = max(0.0, min(tk, duration_s) - last_t)
             if level == 1:
                 penumbra[i] += span
             elif level == 2:
                 umbra[i] += span
+                pass_umbra += span
             last_t = min(tk, duration_s)
             if kk == pen_entry:
-                level, pass_start = 1, tk
+                level, pass_start, pass_umbra = 1, tk, 0.0
             elif kk == umb_entry:
                 level = 2
             elif kk == umb_exit:
@@ -173,11 +201,54 @@ def eclipse_summary(events: dict[str, np.ndarray], n_nodes: int, duration_s: flo
                 if pass_start is not None:
                     count[i] += 1
                     longest[i] = max(longest[i], tk - pass_start)
+                    passes.append((i, pass_start, tk, tk - pass_start, pass_umbra, int(pass_start == 0.0)))
                 pass_start = None
         if pass_start is not None:  # a pass under way at the end
             count[i] += 1
             longest[i] = max(longest[i], duration_s - pass_start)
-    return {"eclipse_count": count, "eclipse_longest": longest, "umbra_time": umbra, "penumbra_time": penumbra}
+            passes.append((i, pass_start, duration_s, duration_s - pass_start, pass_umbra, 1))
+    summary = {"eclipse_count": count, "eclipse_longest": longest, "umbra_time": umbra, "penumbra_time": penumbra}
+    table = {name: np.asarray([p[j] for p in passes], dtype=dtype)
+             for j, (name, (dtype, _, _)) in enumerate(PASS_VARIABLES.items())}
+    return summary, table
+
+
+def write_passes(f, passes: dict[str, np.ndarray], time_units: str) -> None:
+    """(Re)write the group ``eclipses``: one row per pass along dimension ``eclipse``."""
+    if PASSES_GROUP in f:
+        del f[PASSES_GROUP]
+    g = f.create_group(PASSES_GROUP, track_order=True)
+    n = int(passes["node"].size)
+    scale = g.create_dataset("eclipse", data=np.arange(n, dtype=np.int32))
+    scale.make_scale("eclipse")
+    scale.attrs["long_name"] = "eclipse pass number"
+    for name, (dtype, units, long_name) in PASS_VARIABLES.items():
+        ds = g.create_dataset(name, data=np.asarray(passes[name], dtype=dtype))
+        ds.dims[0].attach_scale(scale)
+        ds.attrs["long_name"] = long_name
+        if units is None:
+            ds.attrs["units"] = time_units
+            ds.attrs["calendar"] = "standard"
+            ds.attrs["standard_name"] = "time"
+        else:
+            ds.attrs["units"] = units
+    g["clipped"].attrs.create("flag_values", np.array([0, 1], dtype=np.int8))
+    g["clipped"].attrs["flag_meanings"] = "whole clipped"
+
+
+def read_passes(path_or_file) -> dict[str, np.ndarray] | None:
+    """The ``eclipses`` group as ``{name: array}`` (times in s since the epoch), or None."""
+    import h5py
+
+    own = not hasattr(path_or_file, "keys")
+    f = h5py.File(path_or_file, "r") if own else path_or_file
+    try:
+        if PASSES_GROUP not in f:
+            return None
+        return {name: f[PASSES_GROUP][name][...] for name in PASS_VARIABLES}
+    finally:
+        if own:
+            f.close()
 
 
 def iso_utc_ms(epoch: _dt.datetime, t_s: float) -> str:
@@ -232,4 +303,47 @@ def format_records(records: list[dict[str, Any]], as_json: bool) -> str:
         return "\n".join(json.dumps(r) for r in records)
     lines = [f"{'node':<24} {'kind':<15} {'t_s':>14}  time (UTC)"]
     lines += [f"{r['node']:<24} {r['kind']:<15} {r['t_s']:14.3f}  {r['time']}" for r in records]
+    return "\n".join(lines)
+
+
+def pass_records(path, patterns: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """The eclipse passes of the chosen nodes as records {node, start, end, duration_s,
+    umbra_s, clipped, start_t_s}, by node then time: the file's ``eclipses`` group, or, in a file
+    without it (an unfinished run), the passes walked from its ``events`` group up to its last
+    sample."""
+    import h5py
+
+    from orbital_sim import timescales
+
+    with h5py.File(path, "r") as f:
+        if GROUP not in f and PASSES_GROUP not in f:
+            raise ValueError(f"{path}: no events group (written before orbital_sim located contacts "
+                             "inside the step, or not a result file)")
+        names = [n.decode() if isinstance(n, bytes) else str(n) for n in f["node"][...]]
+        epoch_attr = f.attrs["epoch"]
+        epoch_iso = epoch_attr.decode() if isinstance(epoch_attr, bytes) else str(epoch_attr)
+        passes = read_passes(f)
+        if passes is None:
+            t = f["time"][...]
+            passes = eclipse_passes(read_events(f), len(names), float(t[-1]) if t.size else 0.0)
+    epoch = timescales.parse_epoch(epoch_iso)
+    chosen = set(select_nodes(names, patterns))
+    out = []
+    for j in np.lexsort((passes["start"], passes["node"])):
+        i = int(passes["node"][j])
+        if i in chosen:
+            out.append({"node": names[i], "start": iso_utc_ms(epoch, passes["start"][j]),
+                        "end": iso_utc_ms(epoch, passes["end"][j]),
+                        "duration_s": round(float(passes["duration"][j]), 3),
+                        "umbra_s": round(float(passes["umbra_duration"][j]), 3),
+                        "clipped": bool(passes["clipped"][j]), "start_t_s": round(float(passes["start"][j]), 6)})
+    return out
+
+
+def format_passes(records: list[dict[str, Any]], as_json: bool) -> str:
+    if as_json:
+        return "\n".join(json.dumps(r) for r in records)
+    lines = [f"{'node':<24} {'start (UTC)':<24} {'end (UTC)':<24} {'duration_s':>10} {'umbra_s':>9}"]
+    lines += [f"{r['node']:<24} {r['start']:<24} {r['end']:<24} {r['duration_s']:10.1f} {r['umbra_s']:9.1f}"
+              + ("  clipped by the run" if r["clipped"] else "") for r in records]
     return "\n".join(lines)

@@ -114,6 +114,26 @@ def shared_component_names(config: Config) -> list[str]:
     return list(first)
 
 
+def surface_names(config: Config) -> list[str]:
+    """Names along the ``surface`` dimension of the per-surface outputs: slot k holds surface k
+    of each class used (classes with fewer surfaces pad it with zero area). Where the classes
+    name slot k differently the name is theirs joined by "|" (in class order)."""
+    if getattr(config, "sweep", None) is not None:
+        from orbital_sim.sweep import merged_config
+
+        config = merged_config(config)
+    classes = list(dict.fromkeys(g.class_name for g in config.constellation))
+    surfaces = [config.node_classes[c].surfaces for c in classes]
+    n = max(len(s) for s in surfaces)
+    names = []
+    for k in range(n):
+        distinct = list(dict.fromkeys(s[k].name for s in surfaces if k < len(s)))
+        names.append("|".join(distinct))
+    if len(set(names)) < len(names):  # a joined name equal to another slot's: number them
+        names = [f"{k}:{name}" for k, name in enumerate(names)]
+    return names
+
+
 #: constellation entry types whose elements are design (mean) elements (a cluster's: those of
 #: its reference orbit, around which the formation is placed)
 MEAN_ELEMENT_TYPES = ("sso", "walker_delta", "cluster")

@@ -38,6 +38,7 @@ import numpy as np
 
 __all__ = [
     "TIME_SERIES",
+    "SURFACE_SERIES",
     "DEFAULT_VARIABLES",
     "SUMMARY",
     "GROUND_SERIES",
@@ -137,6 +138,32 @@ SUMMARY: dict[str, tuple[tuple[str, ...], str, str]] = {
     "eclipse_longest": (("node",), "s", "longest eclipse pass, penumbra entry to exit (clipped to the run)"),
     "umbra_time": (("node",), "s", "total time in the umbra"),
     "penumbra_time": (("node",), "s", "total time in the penumbra only (partial shadow)"),
+    # orbit means over the last whole orbits of the run (orbital_sim/orbit_means.py)
+    "orbit_mean_start": (("node",), "s",
+                         "start of the orbit-mean window: the run's end minus the most whole orbital periods "
+                         "that fit after warmup_end (NaN: the run is shorter than one orbit)"),
+    "array_power_orbit_mean": (("node",), "W", "array electrical power averaged over the orbit-mean window"),
+    "load_power_orbit_mean": (("node",), "W",
+                              "electrical power delivered to bus and compute averaged over the orbit-mean window"),
+    "battery_charge_orbit_mean": (("node",), "W",
+                                  "power into the battery (charging only) averaged over the orbit-mean window"),
+    "battery_discharge_orbit_mean": (("node",), "W",
+                                     "power delivered by the battery (discharging only) averaged over the "
+                                     "orbit-mean window"),
+}
+
+#: Absorbed environment power per surface (``[output] variables``, never by default): along the
+#: ``surface`` dimension, written with its coordinate only when one of them is asked for.
+SURFACE_SERIES: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "absorbed_solar": (("time", "node", "surface"), "W",
+                       "direct solar power absorbed by the surface (both faces; sunlit fraction included), "
+                       "mean over the integration step that ends at the sample"),
+    "absorbed_albedo": (("time", "node", "surface"), "W",
+                        "Earth-reflected solar power absorbed by the surface (both faces), mean over the "
+                        "integration step that ends at the sample"),
+    "absorbed_ir": (("time", "node", "surface"), "W",
+                    "Earth infrared power absorbed by the surface (both faces), mean over the integration "
+                    "step that ends at the sample"),
 }
 
 #: Ground stations (``[[ground_station]]``): time series and summaries along ``station``, written
@@ -176,7 +203,7 @@ RADIATION_SUMMARY: dict[str, tuple[tuple[str, ...], str, str]] = {
 WINDOW_STATISTICS = {"min": "minimum", "max": "maximum", "mean": "mean"}
 WINDOW_SERIES: dict[str, tuple[tuple[str, ...], str, str]] = {
     f"{name}_window_{stat}": (dims, units, f"{word} over the statistics window of the samples of: {long_name}")
-    for name, (dims, units, long_name) in {**TIME_SERIES, **GROUND_SERIES}.items()
+    for name, (dims, units, long_name) in {**TIME_SERIES, **SURFACE_SERIES, **GROUND_SERIES}.items()
     for stat, word in WINDOW_STATISTICS.items()
 }
 
@@ -186,7 +213,7 @@ def window_series_names(names: Sequence[str]) -> list[str]:
     return [f"{name}_window_{stat}" for name in names for stat in WINDOW_STATISTICS]
 
 
-_ALL_SERIES = {**TIME_SERIES, **GROUND_SERIES, **WINDOW_SERIES}
+_ALL_SERIES = {**TIME_SERIES, **SURFACE_SERIES, **GROUND_SERIES, **WINDOW_SERIES}
 _ALL_SUMMARY = {**SUMMARY, **GROUND_SUMMARY, **APPROACH_SUMMARY, **RADIATION_SUMMARY}
 
 #: Fault codes of the ``status`` summary variable (CF flag_values / flag_meanings).
@@ -205,11 +232,13 @@ _COORD_LONG_NAMES = {
     "variant": "sweep variant index ([sweep] in the config)",
     "station": "ground station name ([[ground_station]] in the config)",
     "latency_bin": "lower edge of a one-way light-time histogram bin",
+    "surface": "surface name ([[node_class.NAME.surfaces]] in the config)",
 }
 _NODE_CLASS_LONG_NAME = "node class name"
 # netCDF-4 dimension ids, in creation order.
 _DIM_IDS = {"time": 0, "node": 1, "component": 2, "xyz": 3, "variant": 4,  # variant: sweeps only
-            "station": 5, "latency_bin": 6}  # ground stations only
+            "station": 5, "latency_bin": 6,  # ground stations only
+            "surface": 7}  # absorbed power per surface only
 # HDF5 / netCDF-4 bookkeeping attributes that readers should not show as metadata.
 _HIDDEN_ATTRS = frozenset({
     "REFERENCE_LIST", "CLASS", "DIMENSION_LIST", "NAME", "_Netcdf4Dimid",
@@ -540,7 +569,7 @@ class ResultWriter:
                 break
             self._sizes = {"node": len(nodes), "component": len(comps), "xyz": 3}
             self._scales = {name: f[name] for name in ("time", "node", "component", "xyz")}
-            for name in ("station", "latency_bin"):  # ground stations (write_stations)
+            for name in ("station", "latency_bin", "surface"):  # ground stations, surfaces
                 if name in f:
                     self._scales[name] = f[name]
                     self._sizes[name] = int(f[name].shape[0])
@@ -666,6 +695,22 @@ class ResultWriter:
                 _set_attr(ds, "units", units)
         _set_attr(f, "sweep_mode", str(mode))
         _set_attr(f, "sweep_parameters", [str(p[1]) for p in parameters])
+        f.flush()
+
+    def write_surfaces(self, names: Sequence[str]) -> None:
+        """Record the ``surface`` dimension and its coordinate (surface names, in slot order) of
+        the per-surface series (:data:`SURFACE_SERIES`). Call once, before the first chunk."""
+        f = self._require_open()
+        if "surface" in f:
+            raise ValueError(f"{self.path} already records surfaces")
+        names = _unique_names("surface names", names)
+        scale = f.create_dataset("surface", data=np.array(names, dtype=_STR), dtype=_STR, track_order=True)
+        scale.make_scale("surface")
+        scale.attrs.create("_Netcdf4Dimid", np.int32(_DIM_IDS["surface"]))
+        scale.attrs.create("_Netcdf4Coordinates", np.array([_DIM_IDS["surface"]], np.int32))
+        _set_attr(scale, "long_name", _COORD_LONG_NAMES["surface"])
+        self._scales["surface"] = scale
+        self._sizes["surface"] = len(names)
         f.flush()
 
     def write_stations(self, names: Sequence[str], latitude_rad, longitude_rad, altitude_m,

@@ -136,13 +136,20 @@ def _one_line(err: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _sample_bytes_per_node(variables, n_components, itemsize, n_stations: int = 0) -> int:
-    """[B] one sample of the written variables for one node (ground series are float64)."""
+def _sample_bytes_per_node(variables, n_components, itemsize, n_stations: int = 0, n_surfaces: int = 0) -> int:
+    """[B] one sample of the written variables for one node (ground series, and the running
+    integrals of orbit_means.KERNEL_VARIABLES, are float64)."""
+    from orbital_sim.orbit_means import KERNEL_VARIABLES
+
     per_node = 0
+    float64 = 0
     for name in variables:
-        dims = output.TIME_SERIES[name][0]
-        per_node += {"component": n_components, "xyz": 3}.get(dims[-1], 1)
-    return per_node * itemsize + 2 * 8 * n_stations
+        if name in KERNEL_VARIABLES:
+            float64 += 1
+            continue
+        dims = {**output.TIME_SERIES, **output.SURFACE_SERIES}[name][0]
+        per_node += {"component": n_components, "xyz": 3, "surface": n_surfaces}.get(dims[-1], 1)
+    return per_node * itemsize + 8 * float64 + 2 * 8 * n_stations
 
 
 def _bytes_per_node(tree, n_nodes: int) -> int:
@@ -731,6 +738,10 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
         if radiation is not None and part is not None:
             raise RunError("[radiation] cannot run over several processes yet: run it in one process")
         kernel_vars = variables + tuple(v for v in SCREEN_VARIABLES if (screening or radiation) and v not in variables)
+        from orbital_sim.orbit_means import KERNEL_VARIABLES as ORBIT_MEAN_VARIABLES
+
+        kernel_vars += tuple(ORBIT_MEAN_VARIABLES)  # running integrals for the orbit means (not written)
+        surfaces = fleet.params.surf_area_m2.shape[-1]
         n_nodes = len(fleet.names)
         itemsize = np.dtype(dtype).itemsize
         ground_run = ground_setup(config, fleet.state, n_nodes, whole_state)  # None without stations
@@ -747,7 +758,8 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
         memory = ChunkMemory.estimate(
             n_nodes=n_nodes, steps_per_output=steps_per_output, n_devices=n_dev,
             sample_bytes_per_node=_sample_bytes_per_node(
-                kernel_vars, len(fleet.component_names), itemsize, len(ground_run[2]["names"]) if ground_run else 0)
+                kernel_vars, len(fleet.component_names), itemsize, len(ground_run[2]["names"]) if ground_run else 0,
+                surfaces)
             + 12 * _event_slots(sim.output_every_s),  # the contacts located inside the steps (float64 + int32)
             params_bytes_per_node=_bytes_per_node(fleet.params, n_nodes), state_bytes_per_node=state_bytes)
         budget_bytes = float(sim.memory_budget_mib) * MIB
@@ -771,6 +783,16 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
 
         settled = SettledExtremes(node_warmup_end_s(fleet.params, fleet.state, total_steps * float(sim.step_s)),
                                   len(fleet.component_names))
+        from orbital_sim.health import orbital_period_from_state_s
+        from orbital_sim.orbit_means import OrbitMeans, window_start_s
+
+        periods_s = orbital_period_from_state_s(np.asarray(fleet.state.r_eci_m), np.asarray(fleet.state.v_eci_m_s))
+        orbit_means = OrbitMeans(window_start_s(periods_s, settled.warmup_end_s, total_steps * float(sim.step_s)))
+        surface_names = None
+        if any(name in output.SURFACE_SERIES for name in variables):  # the surface dimension
+            from orbital_sim.fleet import surface_names as _surface_names
+
+            surface_names = _surface_names(config)
 
         integrator, step_warning = None, None
         if sim.propagator == "cowell":  # "auto" resolved on the orbits; a too-long step warned
@@ -781,7 +803,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
 
         writer, state, k0 = _open_output(
             path, config, fleet, file_series, total_outputs // per_window, plan, overwrite, resume, ground=ground_run,
-            settled=settled,
+            settled=settled, orbit_means=orbit_means, surface_names=surface_names,
             attrs={
                 "title": f"orbital_sim run: {n_nodes} nodes, {sim.duration_s:g} s from {sim.epoch_iso}",
                 "software_version": __version__,
@@ -798,7 +820,8 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 **part_attrs,
             })
 
-        from orbital_sim.events import append_events, eclipse_summary, event_slots, read_events, truncate_events
+        from orbital_sim.events import (append_events, eclipse_passes, eclipse_summary, event_slots, read_events,
+                                        truncate_events, write_passes)
 
         time_units = output.cf_time_units(sim.epoch_iso)
         if writer.samples_written:  # a resume: contacts past the last kept sample go
@@ -859,6 +882,8 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 leaves = _restart_leaves(state, n_nodes)  # the initial state, with the new plan
                 if gstate is not None:
                     leaves.update(_ground_leaves(gstate, n_nodes))
+                leaves.update(settled.leaves())
+                leaves.update(orbit_means.leaves())
                 writer.write_restart(leaves, {**plan, "next_chunk": 0})
                 del leaves
             plan["chunk_bytes_measured"] = int(measured)
@@ -929,6 +954,8 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                     # and window statistics leave them unchanged)
                     settled.update(times, {name: np.asarray(samples[name])[:n_valid, :n_nodes]
                                            for name in ("temperature", "state_of_charge") if name in samples})
+                    orbit_means.update(times, {name: np.asarray(samples[name])[:n_valid, :n_nodes]
+                                               for name in ORBIT_MEAN_VARIABLES})
                     if screen is not None:
                         screen.chunk(times, samples, n_valid, n_nodes)
                     if rad is not None:
@@ -944,6 +971,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                     if gstate is not None:
                         leaves.update(_ground_leaves(gstate, n_nodes))
                     leaves.update(settled.leaves())
+                    leaves.update(orbit_means.leaves())
                     restart = (leaves, {**plan, "next_chunk": k + 1})
                     del leaves
                     try:
@@ -979,12 +1007,14 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 limits = limits[:, first:stop_at]
             summary.update(limit_summary(limits, summary["temperature_min"], summary["temperature_max"]))
             summary.update(settled.summary())
-            from orbital_sim.health import orbital_period_from_state_s
-
             summary["orbital_period"] = orbital_period_from_state_s(
                 np.asarray(fleet.state.r_eci_m)[:n_nodes], np.asarray(fleet.state.v_eci_m_s)[:n_nodes])
-            summary.update(eclipse_summary(read_events(writer._require_open()), n_nodes, float(sim.duration_s),
+            summary.update(orbit_means.summary(final.acc, final.status, total_steps * float(sim.step_s)))
+            contacts = read_events(writer._require_open())
+            summary.update(eclipse_summary(contacts, n_nodes, float(sim.duration_s),
                                            start_fraction=_start_fraction(final.acc)))
+            write_passes(writer._require_open(), eclipse_passes(contacts, n_nodes, float(sim.duration_s),
+                                                                start_fraction=_start_fraction(final.acc)), time_units)
             if gstate is not None:
                 final_ground = jax.tree_util.tree_map(lambda x: np.asarray(x)[:n_nodes], gstate)
                 summary.update(ground_summary(final_ground, ground_run[2]["latency_bin_s"]))
@@ -1019,7 +1049,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
 
 
 def _open_output(path, config, fleet, variables, total_outputs, plan, overwrite, resume, attrs, ground=None,
-                 settled=None):
+                 settled=None, orbit_means=None, surface_names=None):
     """The writer, the state to start from (unpadded, on the default device) and the first
     chunk to compute: a new file with the initial state as restart state, or the reopened
     file truncated to its restart state."""
@@ -1044,6 +1074,10 @@ def _open_output(path, config, fleet, variables, total_outputs, plan, overwrite,
                 leaves.update(_ground_leaves(ground[1], len(fleet.names)))
             if settled is not None:  # the summaries' settled window (health.SettledExtremes)
                 leaves.update(settled.leaves())
+            if orbit_means is not None:  # the orbit means' running integrals (orbit_means.OrbitMeans)
+                leaves.update(orbit_means.leaves())
+            if surface_names is not None:  # absorbed power per surface: the surface dimension
+                writer.write_surfaces(surface_names)
             writer.write_restart(leaves, {**plan, "next_chunk": 0})
         except BaseException as err:
             try:
@@ -1080,6 +1114,9 @@ def _open_output(path, config, fleet, variables, total_outputs, plan, overwrite,
                                                    if k.startswith(_GROUND_PREFIX)})
         if settled is not None and not settled.restore(stored):
             raise RunError(f"cannot resume: {path} holds no settled-window extremes (written by an older "
+                           "version); start it again with --overwrite")
+        if orbit_means is not None and not orbit_means.restore(stored):
+            raise RunError(f"cannot resume: {path} holds no orbit-mean integrals (written by an older "
                            "version); start it again with --overwrite")
         writer.truncate(samples)  # drop a partly written chunk
         writer.add_history(f"resumed at chunk {k0} of {plan['chunks']} ({samples} samples) on "
