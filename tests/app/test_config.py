@@ -154,7 +154,8 @@ def test_default_loads_with_si_units():
     assert cfg.n_nodes == 1024 and len(set(cfg.node_names)) == 1024
     assert cfg.environment.shadow_radius_m == R_EARTH_M
     assert cfg.output.variables == tuple(v for v in OUTPUT_VARIABLES
-                                         if not v.endswith("_eci") and v not in ("heater_power", "battery_power"))
+                                         if not v.endswith("_eci") and v not in ("heater_power", "battery_power")
+                                         and not v.startswith("absorbed_"))
     nc = cfg.node_classes["compute"]
     assert nc.battery.capacity_j == pytest.approx(120 * 3.6e6)
     assert nc.compute.throttle_temperature_k == pytest.approx(358.15)
@@ -277,7 +278,8 @@ def test_missing_required_keys(raw):
          "output.variables[1] = \"temprature\": must be one of \"sunlit_fraction\", \"beta_angle\", "
          "\"array_power\", \"load_power\", \"shed_power\", \"battery_energy\", \"state_of_charge\", "
          "\"compute_utilization\", \"temperature\", \"heat_rejected\", \"energy_unmet\", \"battery_power\", "
-         "\"position_eci\", \"velocity_eci\", \"heater_power\"; "
+         "\"position_eci\", \"velocity_eci\", \"heater_power\", \"absorbed_solar\", \"absorbed_albedo\", "
+         "\"absorbed_ir\"; "
          "did you mean 'temperature'?"),
         ("output.variables", ["temperature", "temperature"],
          'output.variables = ["temperature", "temperature"]: lists "temperature" more than once'),

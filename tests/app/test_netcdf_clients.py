@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from orbital_sim import cli
-from orbital_sim.output import SUMMARY, TIME_SERIES, open_results
+from orbital_sim.output import SUMMARY, SURFACE_SERIES, TIME_SERIES, open_results
 
 DEFAULT = Path(__file__).parents[2] / "configs" / "default.toml"
 SMALL = ["simulation.duration_s=1200", "constellation.0.nodes_per_plane=1",
@@ -164,5 +164,5 @@ def test_quiet_run_prints_only_the_final_line(tmp_path):
 
 def test_output_format_doc_lists_every_variable_with_its_units():
     doc = (Path(__file__).parents[2] / "docs" / "output_format.md").read_text()
-    for name, (_, units, _) in {**TIME_SERIES, **SUMMARY}.items():
+    for name, (_, units, _) in {**TIME_SERIES, **SURFACE_SERIES, **SUMMARY}.items():
         assert re.search(rf"^\| `{name}` \| `{re.escape(units)}` \|", doc, re.M), f"{name} [{units}] not documented"
