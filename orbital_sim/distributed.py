@@ -251,8 +251,10 @@ def _write_variables(g: h5py.File, files, rel, offsets, names, skip_groups) -> N
     for key in first:
         src = first[key]
         if not isinstance(src, h5py.Dataset):
-            if key not in skip_groups:
-                first.copy(src, g, name=key)  # a group without node data (none today)
+            if key in _ROW_GROUPS:  # one row per contact or pass: every part's rows, node indices shifted
+                _stitch_rows(g, key, files, offsets)
+            elif key not in skip_groups:
+                first.copy(src, g, name=key)  # a group without node data
             continue
         dims = _dims(src)
         dims_of[key] = dims
@@ -284,6 +286,33 @@ def _write_variables(g: h5py.File, files, rel, offsets, names, skip_groups) -> N
         for axis, dim in enumerate(dims):
             if dim and dim in g:
                 g[key].dims[axis].attach_scale(g[dim])
+
+
+#: groups of rows with a ``node`` index (orbital_sim/events.py): shadow contacts, eclipse passes
+_ROW_GROUPS = ("events", "eclipses")
+
+
+def _stitch_rows(g: h5py.File, key: str, files, offsets) -> None:
+    """The group ``key`` of the stitched file: the rows of every part that has it, in part
+    order, with ``node`` shifted by the part's first node."""
+    from orbital_sim import events as ev
+
+    have = [(f, int(lo)) for f, lo in zip(files, offsets[:-1]) if key in f]
+    names = ("time", "node", "kind") if key == ev.GROUP else tuple(ev.PASS_VARIABLES)
+    rows = {n: np.concatenate([f[key][n][...] + (lo if n == "node" else 0) for f, lo in have]).astype(
+        have[0][0][key][n].dtype) for n in names}
+    units = have[0][0][key]["time" if key == ev.GROUP else "start"].attrs["units"]
+    units = units.decode() if isinstance(units, bytes) else str(units)
+    if key == ev.PASSES_GROUP:
+        ev.write_passes(g, rows, units)
+        return
+    grp = ev._create(g, units)
+    n = int(rows["time"].size)
+    for name in ("time", "node", "kind", "event"):
+        grp[name].resize((n,))
+    for name in names:
+        grp[name][...] = rows[name]
+    grp["event"][...] = np.arange(n, dtype=np.int32)
 
 
 def parts_of(out: str | os.PathLike) -> list[Path]:

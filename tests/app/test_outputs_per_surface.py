@@ -336,3 +336,31 @@ def test_resumed_run_gives_the_same_orbit_means_passes_and_surface_series(tmp_pa
         assert np.array_equal(a[name], b[name]), name
     for name in a["eclipses"]:
         assert np.array_equal(a["eclipses"][name], b["eclipses"][name]), name
+
+
+def test_stitched_parts_hold_every_parts_passes_and_contacts(tmp_path):
+    """Two nodes run as two parts (orbital_sim.run(part=...)) and stitched: the stitched file's
+    eclipses and events groups hold both parts' rows with the nodes' global indices, the rows of
+    the one-process file (before, only the first part's contacts were copied)."""
+    from orbital_sim import distributed
+
+    two = _equatorial().replace("r_eci_km = [[", "r_eci_km = [[-6928.137, 0.0, 0.0], [").replace(
+        "v_eci_km_s = [[", f"v_eci_km_s = [[0.0, {-V_CIRCULAR / 1e3!r}, 0.0], [")
+    path = tmp_path / "two.toml"
+    path.write_text(_toml(6000.0, two).replace(VARIABLES.__repr__().replace("'", '"'), '["sunlit_fraction"]'))
+    config = load_config(path)
+    run(config, tmp_path / "one.h5", progress=False)
+    out = tmp_path / "out.h5"
+    for i in range(2):
+        run(config, distributed.part_path(out, i, 2), progress=False, part=(i, 2))
+    distributed.stitch(out, [distributed.part_path(out, i, 2) for i in range(2)])
+    with h5py.File(tmp_path / "one.h5", "r") as a, h5py.File(out, "r") as b:
+        for group, names in (("eclipses", ("node", "start", "duration", "umbra_duration")),
+                             ("events", ("time", "node", "kind"))):
+            # rows by node, then time (a one-process file orders contacts by chunk first)
+            order_a = np.lexsort((a[group][names[1 - (group == "events")]][...], a[group]["node"][...]))
+            order_b = np.lexsort((b[group][names[1 - (group == "events")]][...], b[group]["node"][...]))
+            for name in names:
+                np.testing.assert_array_equal(b[group][name][...][order_b], a[group][name][...][order_a],
+                                              err_msg=f"{group}/{name}")
+        assert set(b["eclipses"]["node"][...].tolist()) == {0, 1}
