@@ -319,17 +319,6 @@ def format_line(result: dict) -> str:
             f"compile {result['compile_s']:.1f} s) on {result['device']}, {result['dtype']}{base}")
 
 
-def main(argv=None) -> int:
-    """``python -m orbital_sim.bench`` (same options as ``orbital-sim bench``)."""
-    from orbital_sim.cli import main as cli_main
-
-    return cli_main(["bench", *(sys.argv[1:] if argv is None else argv)])
-
-
 def emit(result: dict, as_json: bool, stream=None) -> None:
     stream = sys.stdout if stream is None else stream
     print(json.dumps(result) if as_json else format_line(result), file=stream, flush=True)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

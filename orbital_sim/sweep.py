@@ -30,7 +30,8 @@ file records the sweep (``variant`` dimension, ``node_variant(node)``, one ``swe
 variable per parameter); :func:`orbital_sim.open_results` presents it with a ``variant``
 dimension (docs/output_format.md).
 
-This module imports NumPy and the standard library only (no JAX).
+This module imports NumPy, the standard library and :mod:`orbital_sim.config_text` only (no JAX,
+nothing of :mod:`orbital_sim.config`).
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ import itertools
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
+
+from orbital_sim.config_text import MAX_NODES, ConfigError, _fmt, _join, _suggest, dumps_toml
 
 __all__ = [
     "MAX_VARIANTS",
@@ -164,8 +167,6 @@ def _locate(raw: dict, path: str):
             if last:
                 return (node, seg), None
             if seg not in node:
-                from orbital_sim.config import _suggest
-
                 return None, f"{where} has no key {seg!r}{_suggest(seg, list(node))}"
             node = node[seg]
         else:
@@ -181,24 +182,16 @@ def _variant_raw(raw: dict, parameters, values) -> dict:
     return out
 
 
-def validate_sweep(raw: dict, source_toml: str | None = None):
-    """Check a config dict holding ``[sweep]`` and every variant it makes.
+def validate_sweep(raw: dict, source_toml: str | None = None, *, validate: Callable[..., Any]):
+    """Expand a config dict holding ``[sweep]`` into its variants and check each one with
+    ``validate(variant_raw, source_toml="")`` (:func:`orbital_sim.config.validate_dict`, which
+    calls this: the expansion comes before validation, so this module needs nothing of config).
 
     Returns variant 0's :class:`~orbital_sim.config.Config` with ``sweep`` set (a
     :class:`SweepConfig`) and ``source_toml`` the whole text, ``[sweep]`` included. Raises
     ConfigError listing every problem: bad ``[sweep]`` keys or values, and each variant's
     problems (identical problems of several variants reported once, with their variants).
     """
-    from orbital_sim.config import (
-        MAX_NODES,
-        ConfigError,
-        _fmt,
-        _join,
-        _suggest,
-        dumps_toml,
-        validate_dict,
-    )
-
     problems: list[str] = []
     table = raw["sweep"]
     base = {k: v for k, v in raw.items() if k != "sweep"}
@@ -281,7 +274,7 @@ def validate_sweep(raw: dict, source_toml: str | None = None):
     variants = []
     for k, combo in enumerate(combos):
         try:
-            variants.append(validate_dict(_variant_raw(base, parameters, combo), source_toml=""))
+            variants.append(validate(_variant_raw(base, parameters, combo), source_toml=""))
         except ConfigError as err:
             for line in err.problems:
                 by_problem.setdefault(line, []).append(k)
