@@ -54,13 +54,12 @@ def _setup():
 
     jax.config.update("jax_enable_x64", True)
     from orbital_sim.config import load_config
-    from orbital_sim.fleet import build_fleet
-    from orbital_sim.timescales import julian_date_tt_two_part
+    from orbital_sim.model import build_model
 
     config = load_config(None)
-    fleet = build_fleet(config)
-    whole, fraction = julian_date_tt_two_part(config.simulation.epoch)
-    return config, fleet, whole, fraction
+    model, state = build_model(config, resolve_integrator=False)
+    whole, fraction = float(model.env.epoch_jd_tt_whole), float(model.env.epoch_jd_tt_fraction)
+    return config, model, model.fleet(state), whole, fraction
 
 
 def _numpy_params(params) -> dict:
@@ -102,21 +101,19 @@ def check_orbit(params, state, results):
     results.append(("orbit_rk4_j2 vs Cowell |dr| < 1e-6 m", dr < 1e-6 and moved > 1e6))
 
 
-def _jax_run(config, params, state, whole, fraction, n_steps, steps_per_output):
+def _jax_run(config, model, params, state, n_steps, steps_per_output):
     import jax.numpy as jnp
 
-    from orbital_sim.kernels.model import make_chunk_fn, make_env
+    from orbital_sim.kernels.model import make_chunk_fn
     from orbital_sim.kernels.orbit import Cowell
-    from orbital_sim.kernels.shadow import sunlit_fraction_conical
 
     e = config.environment
     assert config.simulation.propagator == "cowell" and config.simulation.shadow == "conical"
     assert e.albedo_model == "subsatellite"
-    env = make_env(shadow_radius_m=e.shadow_radius_m, solar_constant_w_m2=e.solar_constant_w_m2, albedo=e.albedo,
-                   earth_ir_w_m2=e.earth_ir_w_m2, epoch_jd_tt_whole=whole, epoch_jd_tt_fraction=fraction)
-    chunk = make_chunk_fn(Cowell(), sunlit_fraction_conical, steps_per_output, n_steps // steps_per_output,
-                          nb.SAMPLED)
-    final, samples = chunk(params, state, env, jnp.asarray(0), jnp.asarray(n_steps), jnp.asarray(DT_S))
+    # the model's environment, shadow and albedo; RK4 (point mass + J2) like the NumPy baseline
+    chunk = make_chunk_fn(Cowell(integrator="rk4"), model.shadow_fn, steps_per_output, n_steps // steps_per_output,
+                          nb.SAMPLED, albedo_model=model.albedo_model)
+    final, samples = chunk(params, state, model.env, jnp.asarray(0), jnp.asarray(n_steps), jnp.asarray(DT_S))
     return final, {k: np.asarray(v) for k, v in samples.items()}
 
 
@@ -155,11 +152,11 @@ def _compare(label, samples_j, samples_n, final_j, final_n):
     return d
 
 
-def check_full_step(config, params, state, whole, fraction, results):
+def check_full_step(config, model, params, state, whole, fraction, results):
     n_steps = int(round(DURATION_S / DT_S))
     spo = int(round(OUTPUT_EVERY_S / DT_S))
     t0 = time.perf_counter()
-    final_j, samples_j = _jax_run(config, params, state, whole, fraction, n_steps, spo)
+    final_j, samples_j = _jax_run(config, model, params, state, n_steps, spo)
     jax_s = time.perf_counter() - t0
 
     p_np = _numpy_params(params)
@@ -285,14 +282,14 @@ def main(argv=None) -> int:
     ap.add_argument("--time", action="store_true", help="also time the NumPy baselines at 1 000 and 10 000 nodes")
     args = ap.parse_args(argv)
 
-    config, fleet, whole, fraction = _setup()
+    config, model, fleet, whole, fraction = _setup()
     n_all = fleet.params.heat_capacity_j_k.shape[0]
     idx = np.arange(0, n_all, n_all // N_NODES)[:N_NODES]
     params, state = _select(fleet.params, idx), _select(fleet.state, idx)
     results: list[tuple[str, bool]] = []
     check_orbit(params, state, results)
     check_geometry(results)
-    check_full_step(config, params, state, whole, fraction, results)
+    check_full_step(config, model, params, state, whole, fraction, results)
     if args.time:
         throughput(fleet, whole, fraction)
     failed = [name for name, ok in results if not ok]

@@ -21,6 +21,7 @@ The fleet is the default scenario's 1,024 nodes, repeated (or cut) to the reques
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import math
@@ -66,36 +67,41 @@ def load_numpy_baselines():
     return module
 
 
-def default_fleet(n_nodes: int, dtype: str = "float64"):
-    """(config, params, state) of the default scenario with ``n_nodes`` nodes (its 1,024 nodes
-    repeated or cut)."""
+def default_model(n_nodes: int, dtype: str = "float64"):
+    """(config, model, state) of the default scenario with ``n_nodes`` nodes (its 1,024 nodes
+    repeated or cut), from :func:`orbital_sim.model.build_model` ("auto" integrator read as rk8)."""
     import jax
     import jax.numpy as jnp
     import numpy as np
 
     from orbital_sim.config import load_config
-    from orbital_sim.fleet import build_fleet
+    from orbital_sim.model import build_model
 
     config = load_config(None, [f'simulation.dtype="{dtype}"'])
-    fleet = build_fleet(config, dtype=jnp.float64 if dtype == "float64" else jnp.float32)
-    n0 = len(fleet.names)
-    index = np.arange(n_nodes) % n0
+    model, state = build_model(config, dtype=jnp.float64 if dtype == "float64" else jnp.float32,
+                               resolve_integrator=False)
+    index = np.arange(n_nodes) % model.n_nodes
 
     def take(x):
         return jnp.asarray(np.asarray(x)[index])
 
-    return config, jax.tree_util.tree_map(take, fleet.params), jax.tree_util.tree_map(take, fleet.state)
+    model = model.select(index)
+    model = dataclasses.replace(model, params=jax.tree_util.tree_map(jnp.asarray, model.params))
+    return config, model, jax.tree_util.tree_map(take, state)
+
+
+def default_fleet(n_nodes: int, dtype: str = "float64"):
+    """(config, params, state) of the default scenario with ``n_nodes`` nodes (see
+    :func:`default_model`)."""
+    config, model, state = default_model(n_nodes, dtype)
+    return config, model.params, state
 
 
 def default_env(config, dtype):
-    from orbital_sim.kernels.model import make_env
-    from orbital_sim.timescales import julian_date_tt_two_part
+    """The environment of ``config`` in ``dtype`` (:func:`orbital_sim.model.build_env`)."""
+    from orbital_sim.model import build_env
 
-    whole, fraction = julian_date_tt_two_part(config.simulation.epoch)
-    e = config.environment
-    return make_env(shadow_radius_m=e.shadow_radius_m, solar_constant_w_m2=e.solar_constant_w_m2, albedo=e.albedo,
-                    earth_ir_w_m2=e.earth_ir_w_m2, epoch_jd_tt_whole=whole, epoch_jd_tt_fraction=fraction,
-                    dtype=dtype)
+    return build_env(config, dtype)
 
 
 def _shard(tree, devices):
@@ -142,27 +148,26 @@ def _time(call, repeats: int):
     return first, times
 
 
-def _workload(name: str, config, params, state, env, steps: int, devices, unroll: int = 1):
+def _workload(name: str, config, algorithms, params, state, env, steps: int, devices, unroll: int = 1):
     """A zero-argument callable running ``steps`` steps of workload ``name``, and its compile
-    time [s] (lowering + XLA compilation)."""
+    time [s] (lowering + XLA compilation). ``algorithms``: the orbital_sim.model.Model whose
+    propagator, shadow and albedo models are used (``params``, ``state``, ``env``: its arrays,
+    sharded)."""
     import jax
     import jax.numpy as jnp
 
-    from orbital_sim.fleet import propagator_for
     from orbital_sim.kernels import constants as kc
     from orbital_sim.kernels import model
-    from orbital_sim.kernels.irradiance import ALBEDO_MODELS, surface_fluxes_two_faces, surface_normals
+    from orbital_sim.kernels.irradiance import surface_fluxes_two_faces, surface_normals
     from orbital_sim.kernels.power import power_step
-    from orbital_sim.kernels.shadow import SHADOW_MODELS
     from orbital_sim.kernels.sun import sun_position_eci
     from orbital_sim.kernels.thermal import thermal_step
 
-    sim = config.simulation
     work = params.heat_capacity_j_k.dtype
     dt = jnp.asarray(STEP_S, work)
-    shadow_fn = SHADOW_MODELS[sim.shadow]
-    albedo = ALBEDO_MODELS[config.environment.albedo_model]()
-    propagator = propagator_for(sim)
+    shadow_fn = algorithms.shadow_fn
+    albedo = algorithms.albedo_model
+    propagator = algorithms.propagator
     sun0 = sun_position_eci(env.epoch_jd_tt_whole, env.epoch_jd_tt_fraction).astype(work)
 
     if name == "full_step":
@@ -253,7 +258,6 @@ def run_benchmark(name: str, n_nodes: int, *, steps: int = 720, repeats: int = 3
     """One measurement of workload ``name`` at ``n_nodes`` nodes (see the module docstring);
     ``unroll``: steps per inner-loop iteration of ``full_step`` (``make_chunk_fn``)."""
     import jax
-    import jax.numpy as jnp
     import numpy as np
 
     if name not in WORKLOADS:
@@ -262,12 +266,10 @@ def run_benchmark(name: str, n_nodes: int, *, steps: int = 720, repeats: int = 3
         raise BenchError("nodes, steps and repeats must be positive")
     jax.config.update("jax_enable_x64", True)  # float64 state and time in every mode (SPEC 7)
     devices = list(devices) if devices is not None else jax.local_devices()[:1]
-    config, params, state = default_fleet(n_nodes, dtype)
-    work = jnp.float64 if dtype == "float64" else jnp.float32
-    env = default_env(config, work)
+    config, model, state = default_model(n_nodes, dtype)
     r0, v0 = np.asarray(state.r_eci_m), np.asarray(state.v_eci_m_s)
-    params, state, env = _shard(params, devices), _shard(state, devices), _replicate(env, devices)
-    call, compile_s, steps_done = _workload(name, config, params, state, env, steps, devices, unroll)
+    params, state, env = _shard(model.params, devices), _shard(state, devices), _replicate(model.env, devices)
+    call, compile_s, steps_done = _workload(name, config, model, params, state, env, steps, devices, unroll)
     first_s, times = _time(call, repeats)
     median = statistics.median(times)
     result = {

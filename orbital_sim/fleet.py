@@ -22,6 +22,18 @@ class Fleet:
     state: object  #: kernels.model.NodeState with a leading node axis
 
 
+def class_columns(nc: NodeClassConfig, n_surfaces: int | None = None, heaters: bool | None = None
+                  ) -> dict[str, np.ndarray]:
+    """The NodeParams fields of one class but ``elements0`` (NumPy, no node axis): surfaces
+    padded with zero-area entries to ``n_surfaces`` (default: the class's count); the heater
+    fields only with ``heaters`` (default: when a component of the class has a heater)."""
+    columns = _class_arrays(nc, len(nc.surfaces) if n_surfaces is None else n_surfaces)
+    if not (any(c.heater_power_w > 0 for c in nc.components) if heaters is None else heaters):
+        for key in ("heater_power_w", "heater_on_k", "heater_off_k"):
+            del columns[key]
+    return columns
+
+
 def _class_arrays(nc: NodeClassConfig, n_surfaces: int) -> dict[str, np.ndarray]:
     """Per-class parameter values (no node axis), surfaces padded with zero-area entries."""
     from orbital_sim.kernels.irradiance import POINTING_CODES

@@ -46,7 +46,6 @@ from orbital_sim import output
 from orbital_sim.cache import enable_compilation_cache
 from orbital_sim.config import Config, ConfigError
 from orbital_sim.memory import MIB, ChunkMemory, MemoryBudgetError, measured_chunk_bytes, plan_chunks
-from orbital_sim.timescales import julian_date_tt_two_part
 
 #: Test hook: with ``ORBITAL_SIM_TEST_PAUSE_AFTER_CHUNK=k`` in the environment the runner waits
 #: (up to PAUSE_LIMIT_S, or until a stop signal) after writing chunk k, having printed
@@ -695,10 +694,8 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
 
     from orbital_sim import __version__
     from orbital_sim.design_cases import case_attributes, limit_summary, node_limits_k
-    from orbital_sim.fleet import build_fleet, propagator_for
-    from orbital_sim.kernels.model import make_chunk_fn, make_env
-    from orbital_sim.kernels.shadow import SHADOW_MODELS
-    from orbital_sim.kernels.irradiance import ALBEDO_MODELS
+    from orbital_sim.kernels.model import make_chunk_fn
+    from orbital_sim.model import build_model
 
     devices = select_devices(sim.device, shard)
     device = devices[0]
@@ -706,7 +703,8 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
     dtype = jnp.float64 if sim.dtype == "float64" else jnp.float32
 
     with jax.default_device(device):
-        fleet = build_fleet(config, dtype=dtype)
+        model, state0 = build_model(config, dtype=dtype)  # orbital_sim/model.py: the one assembly
+        fleet = model.fleet(state0)
         whole_state = fleet.state  # before a part's cut: every part gets the same latency bins
         part_attrs = {}
         if part is not None:  # one process's contiguous share of the nodes (built whole, then cut)
@@ -719,13 +717,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 fleet, names=fleet.names[first:stop_at], node_class=fleet.node_class[first:stop_at],
                 params=jax.tree_util.tree_map(lambda x: x[first:stop_at], fleet.params),
                 state=jax.tree_util.tree_map(lambda x: x[first:stop_at], fleet.state))
-        whole, fraction = julian_date_tt_two_part(sim.epoch)
-        env_cfg = config.environment
-        env = make_env(
-            shadow_radius_m=env_cfg.shadow_radius_m, solar_constant_w_m2=env_cfg.solar_constant_w_m2,
-            albedo=env_cfg.albedo, earth_ir_w_m2=env_cfg.earth_ir_w_m2,
-            epoch_jd_tt_whole=whole, epoch_jd_tt_fraction=fraction, dtype=dtype,
-        )
+        env = model.env
         total_steps = int(round(sim.duration_s / sim.step_s))
         steps_per_output = int(round(sim.output_every_s / sim.step_s))
         total_outputs = total_steps // steps_per_output
@@ -794,12 +786,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
 
             surface_names = _surface_names(config)
 
-        integrator, step_warning = None, None
-        if sim.propagator == "cowell":  # "auto" resolved on the orbits; a too-long step warned
-            from orbital_sim.integrators import choose_integrator
-
-            integrator, _, step_warning = choose_integrator(
-                sim.integrator, fleet.state.r_eci_m, fleet.state.v_eci_m_s, sim.step_s, fleet.names)
+        integrator, step_warning = model.integrator, model.integrator_warning  # "auto" resolved on the orbits
 
         writer, state, k0 = _open_output(
             path, config, fleet, file_series, total_outputs // per_window, plan, overwrite, resume, ground=ground_run,
@@ -829,8 +816,8 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
         try:
             def make_chunk(outputs):
                 return make_chunk_fn(
-                    propagator_for(sim, integrator), SHADOW_MODELS[sim.shadow], steps_per_output, outputs, kernel_vars,
-                    albedo_model=ALBEDO_MODELS[config.environment.albedo_model](),
+                    model.propagator, model.shadow_fn, steps_per_output, outputs, kernel_vars,
+                    albedo_model=model.albedo_model,
                     ground=ground_run[0] if ground_run else None,
                     event_slots=event_slots(sim.output_every_s),
                     substeps=thermal_substeps(sim.step_s),
@@ -838,7 +825,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
 
             gstate = ground_run[1] if ground_run else None  # restored by _open_output on a resume
             screen = None if screening is None else RunScreen(
-                screening, writer, params=fleet.params, propagator=propagator_for(sim, integrator), env=env, simulation=sim,
+                screening, writer, params=fleet.params, propagator=model.propagator, env=env, simulation=sim,
                 state=state, t0_s=min(k0 * outputs_per_chunk, total_outputs) * sim.output_every_s,
                 total_outputs=total_outputs)
             if radiation is not None:

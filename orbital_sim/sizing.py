@@ -451,11 +451,7 @@ def build_problem(config, class_name: str, *, availability: float = 0.99, orbits
     import jax
     import jax.numpy as jnp
 
-    from orbital_sim.fleet import build_fleet, propagator_for
-    from orbital_sim.kernels.irradiance import ALBEDO_MODELS
-    from orbital_sim.kernels.model import make_env
-    from orbital_sim.kernels.shadow import SHADOW_MODELS
-    from orbital_sim.timescales import julian_date_tt_two_part
+    from orbital_sim.model import build_model
 
     if class_name not in config.node_classes:
         raise SizingError(f"node class {class_name!r} is not in the config (classes: "
@@ -477,18 +473,13 @@ def build_problem(config, class_name: str, *, availability: float = 0.99, orbits
     offset_s = 0.0 if start is None or season else _parse_start(start, sim.epoch)
     propagator_name = sim.propagator if offset_s == 0.0 and not season else "j2_secular"
     cfg = dataclasses.replace(config, simulation=dataclasses.replace(sim, propagator=propagator_name))
-    fleet = build_fleet(cfg)
+    model, state0 = build_model(cfg, dtype=jnp.float64, resolve_integrator=False)  # "auto" read as rk8
+    fleet = model.fleet(state0)
     nc = config.node_classes[class_name]
     members = [i for i, c in enumerate(fleet.node_class) if c == class_name]
     if not members:
         raise SizingError(f"node class {class_name!r} has no node in the constellation")
-    whole, fraction = julian_date_tt_two_part(sim.epoch)
-    env_cfg = config.environment
-    env = make_env(shadow_radius_m=env_cfg.shadow_radius_m, solar_constant_w_m2=env_cfg.solar_constant_w_m2,
-                   albedo=env_cfg.albedo, earth_ir_w_m2=env_cfg.earth_ir_w_m2, epoch_jd_tt_whole=whole,
-                   epoch_jd_tt_fraction=fraction)
-    shadow_fn = SHADOW_MODELS[sim.shadow]
-    albedo_model = ALBEDO_MODELS[env_cfg.albedo_model]()
+    env, shadow_fn, albedo_model = model.env, model.shadow_fn, model.albedo_model
 
     def take(tree, idx):
         idx = np.asarray(idx)
@@ -567,7 +558,7 @@ def build_problem(config, class_name: str, *, availability: float = 0.99, orbits
                               "lengthen the step or use fewer nodes")
         return SizingProblem(
             class_name=class_name, node_names=[fleet.names[i] for i in idx], params=take(params_all, idx),
-            state=take(fleet.state, idx), env=env, propagator=propagator_for(cfg.simulation), shadow_fn=shadow_fn,
+            state=take(fleet.state, idx), env=env, propagator=model.propagator, shadow_fn=shadow_fn,
             albedo_model=albedo_model, first_step=first_step, warmup_steps=warmup_steps, window_steps=window_steps,
             orbit_steps=orbit_steps, dt_s=dt_s, base=base, masks=m, limits=limits, mass=mass,
             variables=[v for v in VARIABLES if v in variables])

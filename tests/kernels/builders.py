@@ -1,4 +1,5 @@
-"""Small hand-built node parameter sets for kernel tests (no config layer involved)."""
+"""Small hand-built node parameter sets for kernel tests: a NodeClassConfig built in Python (no
+TOML, no validation) turned into NodeParams by the fleet's own column builder."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from orbital_sim.kernels import constants as c
-from orbital_sim.kernels.irradiance import POINTING_CODES
 from orbital_sim.kernels.model import NodeParams, init_state, make_env
 
 
@@ -16,7 +16,7 @@ def one_hot(index, n):
     return v
 
 
-def node_params(
+def node_class(
     *,
     heat_capacity_j_k=(45e3, 3e5, 5e5, 6.45e5, 7.5e5),
     couplings=((0, 1, 2250.0), (1, 2, 5000.0), (4, 1, 50.0), (3, 1, 2.0)),
@@ -29,52 +29,46 @@ def node_params(
     accelerators=64, accelerator_power_w=700.0, utilization=1.0, bus_power_w=2000.0,
     array_efficiency=0.295, temp_coeff=-0.0023, ref_temperature_k=301.15, packing=0.85,
     capacity_j=120 * 3.6e6, floor_soc=0.2, throttle_soc=0.3, eta_c=0.97, eta_d=0.97,
-    throttle_temperature_k=358.15, throttle_band_k=5.0, elements0=(7e6, 0.0, 0.9, 0.0, 0.0, 0.0),
-    ballistic_m2_kg=0.0,
+    throttle_temperature_k=358.15, throttle_band_k=5.0, ballistic_m2_kg=0.0,
 ):
-    n = len(heat_capacity_j_k)
-    g = np.zeros((n, n))
-    for a, b, val in couplings:
-        g[a, b] += val
-        g[b, a] += val
-    s = len(surfaces)
-    col = list(zip(*surfaces))
-    f = lambda x: jnp.asarray(np.asarray(x, dtype=float))  # noqa: E731
-    return NodeParams(
-        elements0=f(elements0),
-        ballistic_m2_kg=f(ballistic_m2_kg),
-        heat_capacity_j_k=f(heat_capacity_j_k),
-        conductance_w_k=f(g),
-        surf_area_m2=f(col[0]),
-        surf_component=f(np.stack([one_hot(i, n) for i in col[1]])),
-        surf_pointing=jnp.asarray([POINTING_CODES[p] for p in col[2]], jnp.int32),
-        surf_rsw=f(np.tile([1.0, 0.0, 0.0], (s, 1))),
-        surf_absorptance=f(col[3]),
-        surf_emittance=f(col[4]),
-        surf_back_absorptance=f(col[5]),
-        surf_back_emittance=f(col[6]),
-        surf_cells=f(col[7]),
-        array_efficiency=f(array_efficiency),
-        array_temp_coeff_per_k=f(temp_coeff),
-        array_ref_temperature_k=f(ref_temperature_k),
-        array_packing=f(packing),
-        array_age_factor=f(1.0),
-        array_component=f(one_hot(array, n)),
-        bus_power_w=f(bus_power_w),
-        bus_component=f(one_hot(bus, n)),
-        accelerators=f(accelerators),
-        accelerator_power_w=f(accelerator_power_w),
-        utilization=f(utilization),
-        throttle_temperature_k=f(throttle_temperature_k),
-        throttle_band_k=f(throttle_band_k),
-        chip_component=f(one_hot(chip, n)),
-        battery_capacity_j=f(capacity_j),
-        battery_floor_j=f(floor_soc * capacity_j),
-        throttle_soc=f(throttle_soc),
-        charge_efficiency=f(eta_c),
-        discharge_efficiency=f(eta_d),
-        battery_component=f(one_hot(battery, n)),
+    """A NodeClassConfig in SI units (components named c0, c1, ...; indices for the
+    components), built without the TOML layer."""
+    from orbital_sim import config as cfg
+
+    names = [f"c{k}" for k in range(len(heat_capacity_j_k))]
+    return cfg.NodeClassConfig(
+        name="test",
+        compute=cfg.ComputeConfig(accelerators=accelerators, accelerator_power_w=accelerator_power_w,
+                                  utilization=utilization, component=names[chip],
+                                  throttle_temperature_k=throttle_temperature_k, throttle_band_k=throttle_band_k),
+        power=cfg.PowerConfig(bus_power_w=bus_power_w, bus_heat_component=names[bus], array_efficiency=array_efficiency,
+                              array_reference_temperature_k=ref_temperature_k,
+                              array_temperature_coefficient_per_k=temp_coeff, array_packing_factor=packing,
+                              array_degradation_per_year=0.0, array_age_years=0.0, array_component=names[array]),
+        battery=cfg.BatteryConfig(capacity_j=capacity_j, initial_soc=0.9, floor_soc=floor_soc,
+                                  throttle_soc=throttle_soc, charge_efficiency=eta_c, discharge_efficiency=eta_d,
+                                  component=names[battery]),
+        # C_D A / m = ballistic_m2_kg exactly (1 x b / 1)
+        drag=cfg.DragConfig(mass_kg=1.0, area_m2=ballistic_m2_kg, coefficient=1.0) if ballistic_m2_kg else None,
+        components=tuple(cfg.ComponentConfig(name=n, heat_capacity_j_k=c, initial_temperature_k=293.15)
+                         for n, c in zip(names, heat_capacity_j_k)),
+        couplings=tuple(cfg.CouplingConfig(a=names[a], b=names[b], conductance_w_k=g) for a, b, g in couplings),
+        surfaces=tuple(
+            cfg.SurfaceConfig(name=f"s{k}", component=names[comp], area_m2=area, pointing=pointing, pointing_rsw=None,
+                              absorptance=alpha, emittance=eps, two_sided=bool(b_alpha or b_eps),
+                              back_absorptance=b_alpha, back_emittance=b_eps, solar_cells=bool(cells))
+            for k, (area, comp, pointing, alpha, eps, b_alpha, b_eps, cells) in enumerate(surfaces)),
     )
+
+
+def node_params(*, elements0=(7e6, 0.0, 0.9, 0.0, 0.0, 0.0), **class_kw):
+    """NodeParams of one node of :func:`node_class` (keywords as there), through the same
+    per-class column builder as every run (orbital_sim.fleet.class_columns)."""
+    from orbital_sim.fleet import class_columns
+
+    columns = class_columns(node_class(**class_kw))
+    return NodeParams(elements0=jnp.asarray(np.asarray(elements0, dtype=float)),
+                      **{k: jnp.asarray(v) for k, v in columns.items()})
 
 
 def env(epoch_jd_tt=(2461120.0, 0.5), **kw):
