@@ -54,18 +54,13 @@ def section(name, fn, *args, **kwargs):
 def _chunk(n, dtype, steps):
     import jax.numpy as jnp
 
-    from orbital_sim.bench import STEPS_PER_OUTPUT, default_env, default_fleet
-    from orbital_sim.fleet import propagator_for
-    from orbital_sim.kernels.irradiance import ALBEDO_MODELS
+    from orbital_sim.bench import STEPS_PER_OUTPUT, default_model
     from orbital_sim.kernels.model import make_chunk_fn
-    from orbital_sim.kernels.shadow import SHADOW_MODELS
 
-    config, params, state = default_fleet(n, dtype)
-    env = default_env(config, jnp.float64 if dtype == "float64" else jnp.float32)
-    sim = config.simulation
-    fn = make_chunk_fn(propagator_for(sim), SHADOW_MODELS[sim.shadow], STEPS_PER_OUTPUT, steps // STEPS_PER_OUTPUT,
-                       ("temperature", "battery_energy", "sunlit_fraction"),
-                       albedo_model=ALBEDO_MODELS[config.environment.albedo_model]())
+    config, model, state = default_model(n, dtype)
+    params, env = model.params, model.env
+    fn = make_chunk_fn(model.propagator, model.shadow_fn, STEPS_PER_OUTPUT, steps // STEPS_PER_OUTPUT,
+                       ("temperature", "battery_energy", "sunlit_fraction"), albedo_model=model.albedo_model)
     dt = jnp.asarray(10.0, env.sink_k.dtype)
     return fn, (params, state, env, jnp.asarray(0), jnp.asarray(10**9), dt)
 

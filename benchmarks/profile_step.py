@@ -28,18 +28,13 @@ def main(argv=None) -> int:
     import jax.numpy as jnp
 
     jax.config.update("jax_enable_x64", True)
-    from orbital_sim.bench import STEP_S, STEPS_PER_OUTPUT, default_env, default_fleet, device_description
-    from orbital_sim.fleet import propagator_for
-    from orbital_sim.kernels.irradiance import ALBEDO_MODELS
+    from orbital_sim.bench import STEP_S, STEPS_PER_OUTPUT, default_model, device_description
     from orbital_sim.kernels.model import make_chunk_fn, node_step
-    from orbital_sim.kernels.shadow import SHADOW_MODELS
 
     n = args.nodes
-    config, params, state = default_fleet(n)
-    env = default_env(config, jnp.float64)
-    sim = config.simulation
-    prop, shadow = propagator_for(sim), SHADOW_MODELS[sim.shadow]
-    albedo = ALBEDO_MODELS[config.environment.albedo_model]()
+    config, model, state = default_model(n)
+    params, env = model.params, model.env
+    prop, shadow, albedo = model.propagator, model.shadow_fn, model.albedo_model
     dt = jnp.asarray(STEP_S)
     sun = jnp.asarray([1.4e11, 3.0e10, 1.3e10])
 

@@ -110,7 +110,7 @@ def step_shadow(r0_m, v0_m_s, r1_m, v1_m_s, sun0_m, sun1_m, h_s, shadow_fn, eart
 
     ``r0_m, v0_m_s`` / ``r1_m, v1_m_s``: the node's state at the step's start / end (3,);
     ``sun0_m``, ``sun1_m``: the Sun there (3,); ``h_s``: the step [s]; ``shadow_fn``: a
-    function of ``kernels.shadow.SHADOW_MODELS`` (its fraction is integrated over the penumbra
+    model of ``kernels.shadow.SHADOW_MODELS`` (an instance) (its fraction is integrated over the penumbra
     pieces; the contacts are those of the conical model).
     Returns a dict: ``mean_fraction`` (int_0^1 f dtheta), ``substep_fraction``
     (``substeps``,): the mean over each of ``substeps`` equal parts of the step, ``event_theta`` (SLOTS_PER_STEP,) fraction of the step of

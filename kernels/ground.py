@@ -63,6 +63,7 @@ import jax.numpy as jnp
 
 from . import constants as c
 from .pytree import pytree_dataclass
+from .safe import safe_sqrt
 from .sun import julian_centuries_tt, precession_angles_rad, rot_y, rot_z
 
 _TURN = 2.0 * jnp.pi
@@ -186,8 +187,7 @@ def look_geometry(r_eci_m, station_eci_m, up_eci):
     horiz = rho - up_part[:, None] * up_eci
     range_m = jnp.sqrt(jnp.sum(rho * rho, axis=-1))
     horiz2 = jnp.sum(horiz * horiz, axis=-1)
-    safe = horiz2 > 0.0
-    horiz_m = jnp.where(safe, jnp.sqrt(jnp.where(safe, horiz2, 1.0)), 0.0)
+    horiz_m = safe_sqrt(horiz2)
     return jnp.arctan2(up_part, horiz_m), range_m
 
 

@@ -28,6 +28,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from . import fastmath
+from .registry import Registry
+from .safe import safe_sqrt, safe_unit
 
 POINTING_CODES = {
     "sun": 0,
@@ -46,12 +48,6 @@ def _unit(x):
     return x / jnp.sqrt(jnp.sum(x * x, axis=-1, keepdims=True))
 
 
-def _safe_unit(x, fallback):
-    sq = jnp.sum(x * x, axis=-1, keepdims=True)
-    ok = sq > 1e-24
-    return jnp.where(ok, x / jnp.sqrt(jnp.where(ok, sq, 1.0)), fallback)
-
-
 def surface_normals(pointing_code, pointing_rsw, r_eci_m, v_eci_m_s, s_hat):
     """Outward unit normals (n_surfaces, 3) in ECI.
 
@@ -63,7 +59,7 @@ def surface_normals(pointing_code, pointing_rsw, r_eci_m, v_eci_m_s, s_hat):
     h_hat = _unit(jnp.cross(r_eci_m, v_eci_m_s))
     along_hat = jnp.cross(h_hat, r_hat)
     v_hat = _unit(v_eci_m_s)
-    edge_hat = _safe_unit(jnp.cross(s_hat, r_hat), h_hat)
+    edge_hat = safe_unit(jnp.cross(s_hat, r_hat), h_hat)
     rsw_basis = jnp.stack([r_hat, along_hat, h_hat])  # rows: R, S, W
     candidates = jnp.stack([s_hat, -r_hat, r_hat, h_hat, -h_hat, edge_hat, v_hat, -v_hat])
     fixed = pointing_rsw @ rsw_basis  # (n_surfaces, 3)
@@ -127,7 +123,7 @@ def view_factors_two_faces(h_ratio, cos_tilt):
     w_in = jnp.abs(w) < 1.0
     acos_front = jnp.where(w_in, fastmath.acos(jnp.where(w_in, w, 0.0)), jnp.where(w > 0, 0.0, jnp.pi))
     inner = jnp.clip(1.0 - h2 * c * c, 0.0, None)
-    root_term = root * jnp.where(inner > 0, jnp.sqrt(jnp.where(inner > 0, inner, 1.0)), 0.0)
+    root_term = root * safe_sqrt(inner)
     f_front = asin_term + (c * acos_front - root_term) / (jnp.pi * h2)
     f_back = asin_term + (-c * (jnp.pi - acos_front) - root_term) / (jnp.pi * h2)
     front = jnp.where(front_full, cos_tilt / h2, jnp.where(back_full, 0.0, jnp.clip(f_front, 0.0, 1.0)))
@@ -135,7 +131,17 @@ def view_factors_two_faces(h_ratio, cos_tilt):
     return front, back
 
 
-class SubsatelliteAlbedo:
+class AlbedoModel:
+    """Interface of the albedo models (``ALBEDO_MODELS``): an instance is called as
+    ``model(normals, r_eci_m, s_hat, solar_w_m2, view, env)`` and returns the albedo
+    irradiance on each front face [W/m^2] (n_surfaces,); ``view``: the faces' view factors
+    to the Earth."""
+
+    def __call__(self, normals, r_eci_m, s_hat, solar_w_m2, view, env):  # pragma: no cover
+        raise NotImplementedError
+
+
+class SubsatelliteAlbedo(AlbedoModel):
     """Albedo radiosity set by the Sun's elevation at the sub-satellite point, spread over the
     whole visible cap: E = a S max(r_hat . s_hat, 0) F(n). Cheap; overestimates near the
     terminator (the cap's night side counts as lit) and underestimates just past it."""
@@ -145,7 +151,7 @@ class SubsatelliteAlbedo:
         return env.albedo * solar_w_m2 * subsolar_cos * view
 
 
-class CapQuadratureAlbedo:
+class CapQuadratureAlbedo(AlbedoModel):
     """Albedo integrated over the visible cap, each ground element lit by the Sun at its own
     elevation (Lambertian ground of albedo a, radiance a S max(cos zenith, 0) / pi):
 
@@ -195,7 +201,7 @@ class CapQuadratureAlbedo:
         return jnp.sum(cos_plate * weight[None], axis=(1, 2))
 
 
-ALBEDO_MODELS = {"subsatellite": SubsatelliteAlbedo, "cap": CapQuadratureAlbedo}
+ALBEDO_MODELS = Registry("albedo model", {"subsatellite": SubsatelliteAlbedo, "cap": CapQuadratureAlbedo})
 
 
 def _face_geometry(normals, r_eci_m, s_hat, sun_distance_m, env, albedo_model):

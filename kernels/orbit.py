@@ -13,14 +13,10 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from .registry import Registry
+from .safe import safe_norm
+
 _KEPLER_NEWTON_ITERATIONS = 12  # bracketed: |E error| < 2e-14 rad for e <= 0.9999, any M (see solve_kepler)
-
-
-def _safe_norm(x, axis=-1):
-    """Euclidean norm whose gradient stays finite at x = 0 (double-where)."""
-    sq = jnp.sum(x * x, axis=axis)
-    nonzero = sq > 0
-    return jnp.where(nonzero, jnp.sqrt(jnp.where(nonzero, sq, 1.0)), 0.0)
 
 
 def solve_kepler(mean_anomaly_rad, e):
@@ -96,17 +92,17 @@ def state_to_elements(r_eci_m, v_eci_m_s, gm_m3_s2):
     carries the argument of latitude or true longitude).
     """
     dtype = r_eci_m.dtype
-    r = _safe_norm(r_eci_m)
+    r = safe_norm(r_eci_m)
     v2 = jnp.sum(v_eci_m_s * v_eci_m_s)
     h_vec = jnp.cross(r_eci_m, v_eci_m_s)
-    h = _safe_norm(h_vec)
+    h = safe_norm(h_vec)
     a_m = 1.0 / (2.0 / r - v2 / gm_m3_s2)
     e_vec = jnp.cross(v_eci_m_s, h_vec) / gm_m3_s2 - r_eci_m / r
-    e = _safe_norm(e_vec)
+    e = safe_norm(e_vec)
     i_rad = jnp.arctan2(jnp.hypot(h_vec[0], h_vec[1]), h_vec[2])
     z_hat = jnp.asarray([0.0, 0.0, 1.0], dtype)
     n_vec = jnp.cross(z_hat, h_vec)  # line of nodes
-    n = _safe_norm(n_vec)
+    n = safe_norm(n_vec)
     eps = jnp.asarray(1e-11, dtype)
     equatorial = n < eps * h
     circular = e < eps
@@ -286,7 +282,15 @@ def accel_drag(r_eci_m, v_eci_m_s, ballistic_m2_kg, density_kg_m3, omega_earth_r
     return -0.5 * ballistic_m2_kg * density_kg_m3 * speed * v_rel
 
 
-class Cowell:
+class Propagator:
+    """Interface of the propagators (``PROPAGATORS``): ``advance`` returns the state (r, v) at
+    ``t_end_s`` from the state at ``t_end_s - dt_s``; ``params``: the node's NodeParams."""
+
+    def advance(self, params, r_eci_m, v_eci_m_s, t_end_s, dt_s, env):  # pragma: no cover
+        raise NotImplementedError
+
+
+class Cowell(Propagator):
     """Numerical integration with a fixed step of point mass + J2, optionally J3 and J4
     (``zonal_harmonics`` 3 or 4) and atmospheric drag (``atmosphere``: a density model such as
     :class:`ExponentialAtmosphere`, or None). ``integrator``: a name in :data:`INTEGRATORS`
@@ -315,7 +319,7 @@ class Cowell:
         return self._step(r_eci_m, v_eci_m_s, jnp.asarray(dt_s, r_eci_m.dtype), accel)
 
 
-class J2Secular:
+class J2Secular(Propagator):
     """Analytic propagation of mean elements with the first-order J2 secular rates.
 
     The output state is the Keplerian state of the mean elements at ``t_end_s`` (short-period
@@ -339,5 +343,6 @@ class J2Secular:
         return elements_to_state(a, e, i, raan, argp, m, env.gm_m3_s2)
 
 
-PROPAGATORS = {"cowell": Cowell, "j2_secular": J2Secular}
-ATMOSPHERES = {"none": None, "exponential": ExponentialAtmosphere}
+PROPAGATORS = Registry("propagator", {"cowell": Cowell, "j2_secular": J2Secular})
+#: simulation.drag: "none" is no atmosphere (None)
+ATMOSPHERES = Registry("atmosphere", {"none": None, "exponential": ExponentialAtmosphere})

@@ -24,11 +24,8 @@ import math
 import jax.numpy as jnp
 
 from . import fastmath
-
-
-def _safe_sqrt(x):
-    positive = x > 0
-    return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, 1.0)), 0.0)
+from .registry import Registry
+from .safe import safe_sqrt
 
 
 def _segment_shape(phi, sin_cos):
@@ -77,7 +74,7 @@ def sunlit_fraction_conical(r_sat_eci_m, r_sun_eci_m, earth_radius_m, sun_radius
     w = to_sun / d_sun
     cos_t = jnp.dot(u, w)
     cross = jnp.cross(u, w)
-    sin_t = _safe_sqrt(jnp.sum(cross * cross))
+    sin_t = safe_sqrt(jnp.sum(cross * cross))
     front = cos_t >= 0.0
     tan_half = jnp.where(
         front,
@@ -112,7 +109,7 @@ def sunlit_fraction_conical(r_sat_eci_m, r_sun_eci_m, earth_radius_m, sun_radius
     far_p = jnp.where(partial, far, 2.0 * earth_r)
     sep_p = 0.5 * (far_p + near_p)
     x = (near_p * far_p + sun_r * sun_r) / (2.0 * sep_p)
-    y = _safe_sqrt((sun_r - x) * (sun_r + x))
+    y = safe_sqrt((sun_r - x) * (sun_r + x))
     x_e = sep_p - x
     phi_sun = fastmath.atan2(y, x)
     phi_earth = fastmath.atan2(y, x_e)
@@ -156,7 +153,7 @@ def beta_angle(r_eci_m, v_eci_m_s, r_sun_eci_m):
     s_hat = r_sun_eci_m / jnp.sqrt(jnp.sum(r_sun_eci_m * r_sun_eci_m))
     along = jnp.dot(h_hat, s_hat)
     cross = jnp.cross(h_hat, s_hat)
-    return fastmath.atan2(along, _safe_sqrt(jnp.sum(cross * cross)))
+    return fastmath.atan2(along, safe_sqrt(jnp.sum(cross * cross)))
 
 
 #: WGS-84 flattening of the Earth ellipsoid
@@ -177,8 +174,37 @@ def sunlit_fraction_conical_oblate(r_sat_eci_m, r_sun_eci_m, earth_radius_m, sun
     return sunlit_fraction_conical(r_sat_eci_m * scale, r_sun_eci_m * scale, earth_radius_m, sun_radius_m)
 
 
-SHADOW_MODELS = {
-    "conical": sunlit_fraction_conical,
-    "conical_oblate": sunlit_fraction_conical_oblate,
-    "cylindrical": sunlit_fraction_cylindrical,
-}
+class ShadowModel:
+    """Interface of the shadow models (``SHADOW_MODELS``): an instance is called as
+    ``model(r_sat_eci_m, r_sun_eci_m, earth_radius_m, sun_radius_m)`` and returns the sunlit
+    fraction in [0, 1]; ``fraction`` is the pure function it wraps."""
+
+    fraction = None  # set by each model
+
+    def __call__(self, r_sat_eci_m, r_sun_eci_m, earth_radius_m, sun_radius_m):
+        return type(self).fraction(r_sat_eci_m, r_sun_eci_m, earth_radius_m, sun_radius_m)
+
+
+class ConicalShadow(ShadowModel):
+    """Spherical Earth, umbra and penumbra: :func:`sunlit_fraction_conical`."""
+
+    fraction = staticmethod(sunlit_fraction_conical)
+
+
+class ConicalOblateShadow(ShadowModel):
+    """WGS-84 ellipsoid, umbra and penumbra: :func:`sunlit_fraction_conical_oblate`."""
+
+    fraction = staticmethod(sunlit_fraction_conical_oblate)
+
+
+class CylindricalShadow(ShadowModel):
+    """Cylindrical shadow, Sun at infinity: :func:`sunlit_fraction_cylindrical`."""
+
+    fraction = staticmethod(sunlit_fraction_cylindrical)
+
+
+SHADOW_MODELS = Registry("shadow model", {
+    "conical": ConicalShadow,
+    "conical_oblate": ConicalOblateShadow,
+    "cylindrical": CylindricalShadow,
+})

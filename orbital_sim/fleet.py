@@ -302,11 +302,11 @@ def propagator_for(simulation, integrator: str | None = None):
     """The kernels' propagator object chosen once from ``[simulation]``. ``integrator``: the
     Cowell integrator ("rk4" or "rk8"; default: ``simulation.integrator``, with "auto" read as
     "rk8"; the runner resolves "auto" against the orbits with ``integrators.choose_integrator``)."""
-    from orbital_sim.kernels.orbit import ATMOSPHERES, Cowell, J2Secular
+    from orbital_sim.kernels.orbit import ATMOSPHERES, PROPAGATORS
 
     if simulation.propagator == "j2_secular":
-        return J2Secular()
-    atmosphere = ATMOSPHERES[simulation.drag]
+        return PROPAGATORS.make("j2_secular")
+    atmosphere = None if simulation.drag == "none" else ATMOSPHERES.make(simulation.drag)
     integrator = integrator or getattr(simulation, "integrator", "rk4")
-    return Cowell(zonal_harmonics=simulation.zonal_harmonics, atmosphere=atmosphere() if atmosphere else None,
-                  integrator="rk8" if integrator == "auto" else integrator)
+    return PROPAGATORS.make("cowell", zonal_harmonics=simulation.zonal_harmonics, atmosphere=atmosphere,
+                            integrator="rk8" if integrator == "auto" else integrator)

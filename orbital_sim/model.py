@@ -101,7 +101,7 @@ def build_model(config: Config, *, dtype=None, resolve_integrator: bool = True):
             integrator = "rk8"
     model = Model(
         env=env, params=built.params, propagator=_fleet.propagator_for(sim, integrator),
-        shadow_fn=SHADOW_MODELS[sim.shadow], albedo_model=ALBEDO_MODELS[e.albedo_model](),
+        shadow_fn=SHADOW_MODELS.make(sim.shadow), albedo_model=ALBEDO_MODELS.make(e.albedo_model),
         integrator=integrator, integrator_warning=warning, node_names=tuple(built.names),
         node_class=tuple(built.node_class), component_names=tuple(built.component_names))
     return model, built.state

@@ -113,28 +113,23 @@ def test_estimate_covers_xla_memory_analysis():
     import jax.numpy as jnp
 
     from orbital_sim.config import load_config
-    from orbital_sim.fleet import build_fleet, propagator_for
-    from orbital_sim.kernels.irradiance import ALBEDO_MODELS
-    from orbital_sim.kernels.model import make_chunk_fn, make_env
-    from orbital_sim.kernels.shadow import SHADOW_MODELS
+    from orbital_sim.kernels.model import make_chunk_fn
+    from orbital_sim.model import build_model
     from orbital_sim.runner import _bytes_per_node, _sample_bytes_per_node, enable_float64
-    from orbital_sim.timescales import julian_date_tt_two_part
 
     enable_float64()
     config = load_config(ONE_NODE_TOML)
-    sim, e = config.simulation, config.environment
-    fleet = build_fleet(config, dtype=jnp.float64)
-    whole, fraction = julian_date_tt_two_part(sim.epoch)
-    env = make_env(shadow_radius_m=e.shadow_radius_m, solar_constant_w_m2=e.solar_constant_w_m2, albedo=e.albedo,
-                   earth_ir_w_m2=e.earth_ir_w_m2, epoch_jd_tt_whole=whole, epoch_jd_tt_fraction=fraction)
+    sim = config.simulation
+    model, state = build_model(config, dtype=jnp.float64, resolve_integrator=False)
+    fleet, env = model.fleet(state), model.env
     memory = ChunkMemory.estimate(
         n_nodes=1, sample_bytes_per_node=_sample_bytes_per_node(config.output.variables, 5, 8),
         params_bytes_per_node=_bytes_per_node(fleet.params, 1), state_bytes_per_node=_bytes_per_node(fleet.state, 1),
         steps_per_output=1)
     analyses = {}
     for steps in (500, 2000):
-        fn = make_chunk_fn(propagator_for(sim), SHADOW_MODELS[sim.shadow], 1, steps, tuple(config.output.variables),
-                           albedo_model=ALBEDO_MODELS[e.albedo_model]())
+        fn = make_chunk_fn(model.propagator, model.shadow_fn, 1, steps, tuple(config.output.variables),
+                           albedo_model=model.albedo_model)
         compiled = fn.lower(fleet.params, fleet.state, env, jnp.asarray(0), jnp.asarray(10 ** 6),
                             jnp.asarray(sim.step_s)).compile()
         analyses[steps] = compiled.memory_analysis()

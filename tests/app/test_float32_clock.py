@@ -49,7 +49,7 @@ def test_a_year_of_float32_steps_ends_at_the_labelled_time():
     params, state = (jax.tree_util.tree_map(lambda x: x[:1], tree) for tree in (fleet.params, fleet.state))
     env = make_env(shadow_radius_m=6378137.0, solar_constant_w_m2=1361.0, albedo=0.3, earth_ir_w_m2=237.0,
                    epoch_jd_tt_whole=2461120.0, epoch_jd_tt_fraction=0.5, dtype=jnp.float32)
-    chunk = make_chunk_fn(propagator_for(cfg.simulation), SHADOW_MODELS["conical"], 10, 1, ("position_eci",))
+    chunk = make_chunk_fn(propagator_for(cfg.simulation), SHADOW_MODELS.make("conical"), 10, 1, ("position_eci",))
     n_year = round(YEAR_S / 0.1)
     a, e, i, raan, argp, m = (float(x) for x in np.asarray(params.elements0[0]))
     raan_dot, argp_dot, m_dot = orbit_ref.j2_secular_rates(a, e, i)

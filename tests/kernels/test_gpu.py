@@ -9,11 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from orbital_sim.bench import default_env, default_fleet
-from orbital_sim.fleet import propagator_for
-from orbital_sim.kernels.irradiance import ALBEDO_MODELS
+from orbital_sim.bench import default_model
 from orbital_sim.kernels.model import make_chunk_fn
-from orbital_sim.kernels.shadow import SHADOW_MODELS
 
 N_NODES, STEPS_PER_OUTPUT, OUTPUTS = 16, 6, 40  # 240 steps of 10 s
 VARIABLES = ("temperature", "battery_energy", "sunlit_fraction")
@@ -21,11 +18,10 @@ VARIABLES = ("temperature", "battery_energy", "sunlit_fraction")
 
 def _run(device, dtype):
     with jax.default_device(device):
-        config, params, state = default_fleet(N_NODES, dtype)
-        env = default_env(config, jnp.float64 if dtype == "float64" else jnp.float32)
-        sim = config.simulation
-        fn = make_chunk_fn(propagator_for(sim), SHADOW_MODELS[sim.shadow], STEPS_PER_OUTPUT, OUTPUTS, VARIABLES,
-                           albedo_model=ALBEDO_MODELS[config.environment.albedo_model]())
+        config, model, state = default_model(N_NODES, dtype)
+        params, env = model.params, model.env
+        fn = make_chunk_fn(model.propagator, model.shadow_fn, STEPS_PER_OUTPUT, OUTPUTS, VARIABLES,
+                           albedo_model=model.albedo_model)
         args = jax.device_put((params, state, env, jnp.asarray(0), jnp.asarray(10**9),
                                jnp.asarray(10.0, env.sink_k.dtype)), device)
         st, samples = fn(*args)
