@@ -143,8 +143,11 @@ def test_at_most_two_chunks_of_samples_alive(tmp_path):
 
     config = load_config(DEFAULT_TOML, TINY)
     # each chunk's samples: the output variables plus the shadow contacts located inside its steps
-    # (event_t_s and event_kind, kernels/model.py make_chunk_fn with event_slots > 0)
-    n_vars = len(config.output.variables) + 2
+    # (event_t_s and event_kind, kernels/model.py make_chunk_fn with event_slots > 0) and the four
+    # running energy totals sampled for the orbit means (orbital_sim/orbit_means.py KERNEL_VARIABLES)
+    from orbital_sim.orbit_means import KERNEL_VARIABLES
+
+    n_vars = len(config.output.variables) + 2 + len(KERNEL_VARIABLES)
 
     def sample_sets():
         arrays = [a for a in jax.live_arrays() if a.ndim >= 2 and a.shape[:2] == (5, 2)]

@@ -149,7 +149,7 @@ def test_unrolled_inner_loop_gives_the_same_run():
             np.testing.assert_allclose(np.asarray(x3[name]), np.asarray(x1[name]), rtol=1e-13, atol=1e-15)
 
 
-def test_vmap_matches_per_node_loop_and_jit_matches_eager():
+def test_vmap_matches_per_node_loop():
     params, state0 = _fleet(3)
     r_sun = sun_position_eci(ENV.epoch_jd_tt_whole, ENV.epoch_jd_tt_fraction + 10.0 / 86400)
     step = lambda p, s: node_step(p, s, ENV, r_sun, 10.0, 10.0, True, Cowell(), sunlit_fraction_conical)  # noqa: E731
@@ -163,13 +163,20 @@ def test_vmap_matches_per_node_loop_and_jit_matches_eager():
                                    rtol=1e-14)
         np.testing.assert_allclose(np.asarray(one_state.r_eci_m), np.asarray(batched_state.r_eci_m[i]), rtol=1e-15)
         np.testing.assert_allclose(float(one_diag["array_power"]), float(batched_diag["array_power"][i]), rtol=1e-13)
-    # eager (op by op, no jit) against jit, for one node
+
+
+@pytest.mark.slow
+def test_jit_matches_eager():
+    """Eager (op by op, no jit) against jit, for one node (about 20 s of op-by-op dispatch: slow)."""
+    params, state0 = _fleet(1)
+    r_sun = sun_position_eci(ENV.epoch_jd_tt_whole, ENV.epoch_jd_tt_fraction + 10.0 / 86400)
+    step = lambda p, s: node_step(p, s, ENV, r_sun, 10.0, 10.0, True, Cowell(), sunlit_fraction_conical)  # noqa: E731
     p0 = jax.tree_util.tree_map(lambda x: x[0], params)
     s0 = jax.tree_util.tree_map(lambda x: x[0], state0)
+    jit_state, _ = jax.jit(step)(p0, s0)
     with jax.disable_jit():
         eager_state, _ = step(p0, s0)
-    np.testing.assert_allclose(np.asarray(eager_state.temperature_k), np.asarray(batched_state.temperature_k[0]),
-                               rtol=1e-13)
+    np.testing.assert_allclose(np.asarray(eager_state.temperature_k), np.asarray(jit_state.temperature_k), rtol=1e-13)
 
 
 def test_gradients_match_finite_differences():
