@@ -326,6 +326,7 @@ if __name__ == "__main__":  # pragma: no cover
     sys.exit(subprocess.call([sys.executable, "-m", "pytest", "-n", "0", "-q", __file__]))
 
 
+@pytest.mark.slow
 def test_interrupted_and_resumed_run_lists_the_same_approaches(crossing_run, tmp_path):
     """Stopped after 25 min (chunk 5 of 8, after the encounter) and resumed: the same list, once."""
     import orbital_sim

@@ -106,6 +106,7 @@ def test_budget_too_small_names_the_smallest_that_works():
 
 # -- the model against XLA's memory analysis -----------------------------------------------------
 
+@pytest.mark.slow
 def test_estimate_covers_xla_memory_analysis():
     """One node of sentinel1_check, output every step, chunks of 500 and 2,000 steps: XLA's
     temporaries grow by at most STEP_TABLE_BYTES per step (measured 1,387 B when written), and

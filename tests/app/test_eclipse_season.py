@@ -172,6 +172,7 @@ def season_window(tmp_path_factory):
     return proc.stdout, season_from_result(out)
 
 
+@pytest.mark.slow
 def test_season_command_days_with_umbra_match_closed_form(season_window):
     stdout, season = season_window
     print("\n" + stdout)

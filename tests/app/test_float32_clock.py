@@ -8,6 +8,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 import xarray as xr
 
 from orbital_sim import load_config, run
@@ -22,6 +23,7 @@ ONE_NODE = ["constellation.0.nodes_per_plane=1", "constellation.1.total=1", "con
 YEAR_S = 365 * 86400.0
 
 
+@pytest.mark.slow
 def test_float32_run_keeps_the_float64_clock(tmp_path):
     """600 steps of 0.1 s: the float32 run's orbit (float64 in every mode) is the float64
     run's, bit for bit. Before the fix it ran 8.9e-7 s ahead (1.49e-8 s/s) (|dr| / |v|), 0.47 s a year."""

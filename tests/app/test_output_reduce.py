@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import h5py
 import numpy as np
+import pytest
 
 TINY = ["constellation.0.nodes_per_plane=1", "constellation.0.planes=1", "constellation.0.ltan_h=[18.0]",
         "constellation.1.total=1", "constellation.1.planes=1", "constellation.1.phasing=0",
@@ -19,6 +20,7 @@ TINY = ["constellation.0.nodes_per_plane=1", "constellation.0.planes=1", "conste
         'output.variables=["temperature", "battery_energy", "sunlit_fraction", "position_eci"]']
 
 
+@pytest.mark.slow
 def test_float32_storage_of_a_float64_run(tmp_path):
     from orbital_sim.config import load_config
     from orbital_sim.runner import run

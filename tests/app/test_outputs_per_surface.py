@@ -302,6 +302,7 @@ def test_events_cli_lists_the_passes(equatorial, capsys):
     assert [r["duration_s"] for r in rows] == pytest.approx(passes["duration"], abs=1e-3)
 
 
+@pytest.mark.slow
 def test_resumed_run_gives_the_same_orbit_means_passes_and_surface_series(tmp_path, monkeypatch):
     """Stopped after chunk 3 of 6 (the orbit-mean window starts in chunk 1), then resumed: the
     orbit means, the pass table and the absorbed series are those of one uninterrupted run,
@@ -338,6 +339,7 @@ def test_resumed_run_gives_the_same_orbit_means_passes_and_surface_series(tmp_pa
         assert np.array_equal(a["eclipses"][name], b["eclipses"][name]), name
 
 
+@pytest.mark.slow
 def test_stitched_parts_hold_every_parts_passes_and_contacts(tmp_path):
     """Two nodes run as two parts (orbital_sim.run(part=...)) and stitched: the stitched file's
     eclipses and events groups hold both parts' rows with the nodes' global indices, the rows of

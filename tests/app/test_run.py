@@ -87,7 +87,7 @@ def test_default_scenario_shortened_writes_spec_file(tmp_path):
         assert key in ds.attrs
 
 
-@pytest.mark.parametrize("propagator", ["cowell", "j2_secular"])
+@pytest.mark.parametrize("propagator", ["cowell", pytest.param("j2_secular", marks=pytest.mark.slow)])
 def test_spec_example_keys_run(tmp_path, propagator):
     path = tmp_path / "cfg.toml"
     path.write_text(_with_default_class(SPEC_EXAMPLE.format(propagator=propagator)))
@@ -99,6 +99,7 @@ def test_spec_example_keys_run(tmp_path, propagator):
     assert result.faults == []
 
 
+@pytest.mark.slow
 def test_cowell_and_j2_secular_agree_on_eclipses(tmp_path):
     """Two propagators, the same orbit: the eclipse fraction agrees to within a few seconds
     per orbit (J2 short-period terms shift the shadow crossings only slightly)."""
@@ -147,6 +148,7 @@ def test_cli_validate_default_ok():
     assert cli.main(["validate"]) == 0
 
 
+@pytest.mark.slow
 def test_every_physics_option_runs_end_to_end(tmp_path):
     """J2-J4, exponential drag, cap-quadrature albedo and the oblate shadow, through the runner."""
     overrides = SMALL + [

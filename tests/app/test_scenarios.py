@@ -101,7 +101,12 @@ def test_every_scenario_has_a_case():
     assert sorted(p.name for p in CONFIGS.glob("*.toml")) == sorted(CASES)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+# default.toml runs in test_run.py and test_settled.py; the Starlink-like shell checks only that it runs
+SLOW_CASES = ("default.toml", "starlink_like_shell.toml")
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_CASES else n
+                                  for n in sorted(CASES)])
 def test_scenario_runs(name, tmp_path):
     overrides, check = CASES[name]
     full = load_config(CONFIGS / name)  # the file as written validates

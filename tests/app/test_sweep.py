@@ -184,7 +184,8 @@ def _node_series(f: h5py.File, name: str, k: int) -> np.ndarray:
     return data[:, k] if name in TIME_SERIES else data[k]
 
 
-@pytest.mark.parametrize("k", [3, pytest.param(0, marks=pytest.mark.slow)])  # each: one compilation
+@pytest.mark.slow
+@pytest.mark.parametrize("k", [3, 0])  # each: one compilation
 def test_each_variant_equals_its_single_run(sweep4, tmp_path, k):
     config, result, path = sweep4
     single = config.sweep.variants[k]

@@ -49,6 +49,7 @@ def test_report_on_a_9_variant_sweep_has_9_design_columns_with_their_own_masses(
         assert rep.value("launched mass, total", col) == pytest.approx(total / 1e3)  # t: one node, not 9
 
 
+@pytest.mark.slow
 def test_a_variant_alone_gives_the_same_column(sweep_file):
     """Variant 10 m^2 / 15 kWh run on its own: the same masses and the same simulated figures."""
     tmp, out = sweep_file

@@ -93,6 +93,7 @@ def shell_runs():
     return duration, runs
 
 
+@pytest.mark.slow
 def test_array_energy_per_orbit_at_60_s_within_0p1_percent_of_1_s(shell_runs):
     # Issue 17: the step's sunlit fraction integrated across the located contacts (and the
     # array efficiency taken half a substep ahead) make the array energy at 60 s match a 1 s
@@ -107,6 +108,7 @@ def test_array_energy_per_orbit_at_60_s_within_0p1_percent_of_1_s(shell_runs):
         assert abs(float(acc.sunlit_s[0]) - float(ref.sunlit_s[0])) < 0.01
 
 
+@pytest.mark.slow
 def test_chip_and_array_temperatures_at_60_s_within_quarter_kelvin_of_1_s(shell_runs):
     # Issue 17: at the default 60 s step (4 substeps) chip and array temperatures within 0.25 K
     # of the 1 s run at every 60 s sample after the first 10 min (the nodes start at 20 degC,
@@ -122,6 +124,7 @@ def test_chip_and_array_temperatures_at_60_s_within_quarter_kelvin_of_1_s(shell_
     assert order > 1.6, (err, order)
 
 
+@pytest.mark.slow
 def test_thermal_substeps_keep_the_energy_ledger(shell_runs):
     # stored + emitted = absorbed + dissipated over the run, with substeps as without
     _, runs = shell_runs
