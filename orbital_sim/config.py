@@ -24,6 +24,7 @@ import math
 import os
 import re
 import tomllib
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -113,6 +114,8 @@ POINTINGS = (
     "wake",
     "rsw",
 )
+#: what a surface is for (``role``; default: derived, see :func:`derive_surface_roles`)
+SURFACE_ROLES = ("array", "radiator", "other")
 MAX_STEPS = 2**31 - 1  # steps per run: int32 step counters stay valid
 EPOCH_YEARS = (1950, 2100)  # span over which the Sun model is specified (SPEC section 2)
 _LIST_ERRORS_SHOWN = 10  # element errors reported per list before summarising the rest
@@ -320,6 +323,7 @@ class SurfaceConfig:
     solar_cells: bool  # the front face carries the array's cells
     absorptance_eol: float | None = None  # [1] front face at end of life (hot case); None: absorptance
     back_absorptance_eol: float | None = None  # [1] back face at end of life; None: back_absorptance
+    role: str | None = None  # one of SURFACE_ROLES; None only before derive_surface_roles (validation sets it)
 
     def __post_init__(self):  # end-of-life values default to the beginning-of-life ones
         if self.absorptance_eol is None:
@@ -521,6 +525,7 @@ SURFACE_SCHEMA = {
     "solar_cells": _kind("bool", default=False),
     "absorptance_eol": _num("", **_FRACTION, default=None),  # end of life (hot case)
     "back_absorptance_eol": _num("", **_FRACTION, default=None),
+    "role": _choice(*SURFACE_ROLES, default=None),  # None -> derived (derive_surface_roles)
 }
 DRAG_SCHEMA = {
     "mass_kg": _num("kg", 0, 1e7, lo_open=True),
@@ -1186,6 +1191,9 @@ def _check_node_class(c: _Checker, name: str, raw, path: str) -> dict | None:
                 f"must be >= power.array_efficiency ({_fmt_num(efficiency)}) on a surface with "
                 "solar_cells = true (the cells cannot convert more sunlight than they absorb)",
             )
+        if s.get("role") is not None and "solar_cells" in s and (s["role"] == "array") != bool(s["solar_cells"]):
+            c.add(f"{p}.role", s["role"], 'must be "array" exactly when the surface has solar_cells = true '
+                  f"(this one has solar_cells = {'true' if s['solar_cells'] else 'false'})")
         if "component" in s and known is not None:
             c.reference(f"{p}.component", s["component"], known, "component")
         surfaces.append(s)
@@ -1557,8 +1565,30 @@ def _build_node_class(d: dict) -> NodeClassConfig:
             CouplingConfig(a=v["between"][0], b=v["between"][1], conductance_w_k=v["conductance_w_k"])
             for _, v in d["couplings"]
         ),
-        surfaces=tuple(SurfaceConfig(**s) for s in d["surfaces"]),
+        surfaces=derive_surface_roles(tuple(SurfaceConfig(**s) for s in d["surfaces"]),
+                                      tuple(d["components"])),
     )
+
+
+def derive_surface_roles(surfaces: tuple[SurfaceConfig, ...], component_names) -> tuple[SurfaceConfig, ...]:
+    """Surfaces with ``role`` set where the config leaves it out: ``array`` for a surface with
+    solar cells; ``radiator`` for a cell-less surface on the radiator component, which is the
+    component named ``radiator`` if there is one, else the one whose cell-less surfaces have
+    the largest area; ``other`` for the rest. (The rule sizing used to apply itself.)"""
+    if all(s.role is not None for s in surfaces):
+        return surfaces
+    if "radiator" in component_names:
+        radiator = "radiator"
+    else:
+        area = {name: 0.0 for name in component_names}
+        for s in surfaces:
+            if not s.solar_cells and s.component in area:
+                area[s.component] += s.area_m2
+        radiator = max(area, key=area.get) if any(a > 0 for a in area.values()) else None
+    return tuple(
+        s if s.role is not None else dataclasses.replace(
+            s, role="array" if s.solar_cells else ("radiator" if s.component == radiator else "other"))
+        for s in surfaces)
 
 
 def validate_dict(raw: dict, source_toml: str | None = None) -> Config:

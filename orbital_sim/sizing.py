@@ -21,9 +21,10 @@ such that, over a representative period simulated with the full model,
 Design variables (decided here, also in README "Sizing"):
 
 - **Array area**: the surfaces whose front face carries solar cells, scaled together.
-- **Radiator area**: the surfaces without cells on the radiator component, scaled together.
-  The radiator component is ``radiator_component`` if given, else the component named
-  ``radiator``, else the component whose cell-less surfaces have the largest area.
+- **Radiator area**: the surfaces whose ``role`` is ``radiator``, scaled together (a surface
+  without a ``role`` key gets one when the config is read: config.derive_surface_roles; the
+  radiator component is the one holding most of their area). With ``radiator_component``
+  given: the surfaces without cells on that component.
 - **Battery capacity**; its floor and the initial energy keep their state-of-charge values.
 - The heat capacity of the radiator, array and battery components scales with their
   variable (their mass is what is being sized) unless the component also hosts the chips,
@@ -405,19 +406,32 @@ class ClassSizing:
 # Building a problem from a config
 # --------------------------------------------------------------------------------------------
 
-def _radiator_component(params_one, component_names: Sequence[str], requested: str | None) -> int:
+def _sized_surfaces(nc, component_names: Sequence[str], n_surfaces: int, requested: str | None):
+    """``(radiator component index, radiator surfaces, array surfaces)``, the masks over the
+    ``n_surfaces`` surface slots: the surfaces whose ``role`` is ``radiator`` (their component:
+    the one holding most of their area) and ``array``, those of nonzero area. ``requested``: the
+    cell-less surfaces of that component are the radiator instead."""
+    names = list(component_names)
+    pad = [False] * (n_surfaces - len(nc.surfaces))
+    area = np.asarray([s.area_m2 for s in nc.surfaces] + [0.0] * len(pad))
+    on = lambda flags: np.asarray(list(flags) + pad) & (area > 0)  # noqa: E731
     if requested is not None:
-        if requested not in component_names:
+        if requested not in names:
             raise SizingError(f"radiator component {requested!r} is not a thermal component "
-                              f"(components: {', '.join(component_names)})")
-        return list(component_names).index(requested)
-    if "radiator" in component_names:
-        return list(component_names).index("radiator")
-    area = np.asarray(params_one.surf_area_m2) * (1.0 - np.asarray(params_one.surf_cells))
-    per_component = area @ np.asarray(params_one.surf_component)
-    if not np.any(per_component > 0):
-        raise SizingError("no surface without solar cells: nothing to size as a radiator")
-    return int(np.argmax(per_component))
+                              f"(components: {', '.join(names)})")
+        rad_c = names.index(requested)
+        on_rad = on(s.component == requested and not s.solar_cells for s in nc.surfaces)
+    else:
+        radiators = [s for s in nc.surfaces if s.role == "radiator"]
+        if not radiators:
+            raise SizingError(f"node class {nc.name!r}: no surface with role = \"radiator\": nothing to size "
+                              "as a radiator")
+        per_component = {}
+        for s in radiators:
+            per_component[s.component] = per_component.get(s.component, 0.0) + s.area_m2
+        rad_c = names.index(max(per_component, key=per_component.get))
+        on_rad = on(s.role == "radiator" for s in nc.surfaces)
+    return rad_c, on_rad, on(s.role == "array" for s in nc.surfaces)
 
 
 def _parse_start(text: str, epoch: _dt.datetime) -> float:
@@ -488,11 +502,8 @@ def build_problem(config, class_name: str, *, availability: float = 0.99, orbits
     one = take(fleet.params, [members[0]])
     one0 = jax.tree_util.tree_map(lambda x: np.asarray(x)[0], one)
     names = list(fleet.component_names)
-    rad_c = _radiator_component(one0, names, radiator_component)
-    cells = np.asarray(one0.surf_cells) > 0
     area0 = np.asarray(one0.surf_area_m2)
-    on_rad = (np.asarray(one0.surf_component)[:, rad_c] > 0) & ~cells & (area0 > 0)
-    is_arr = cells & (area0 > 0)
+    rad_c, on_rad, is_arr = _sized_surfaces(nc, names, area0.shape[0], radiator_component)
     base = np.asarray([area0[on_rad].sum(), area0[is_arr].sum(), float(np.asarray(one0.battery_capacity_j))])
     for k, v in enumerate(VARIABLES):
         if v in variables and not base[k] > 0:
