@@ -1,8 +1,7 @@
 """TOML pieces that several app tests build their scenarios from."""
 
-from pathlib import Path
 
-ROOT = Path(__file__).parents[2]
+from tests.app.conftest import ROOT  # noqa: E402
 
 
 def default_node_class_toml() -> str:

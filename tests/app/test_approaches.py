@@ -13,7 +13,6 @@ import json
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,7 +23,7 @@ from tests.reference import orbit_ref
 from tests.reference.constants_ref import GM_EARTH_M3_S2, R_EARTH_EQ_M
 from tests.app.scenario_text import default_node_class_toml, vectors_km
 
-ROOT = Path(__file__).parents[2]
+from tests.app.conftest import ROOT  # noqa: E402
 EPOCH = "2026-03-20T00:00:00Z"
 T_CA_S = 1234.567  # the built encounter's time [s]
 MISS_M = 2000.0  # the built encounter's miss distance [m]

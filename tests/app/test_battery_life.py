@@ -12,7 +12,7 @@ import pytest
 
 from orbital_sim.config import ConfigError, validate_dict
 from orbital_sim.report import battery_life_years, cycles_to_end_of_life
-from tests.app.test_config import SMALL_TOML
+from tests.app.conftest import SMALL_TOML
 
 YEAR_S = 365.25 * 86400.0
 LIFE = dict(cycles=30_000.0, dod=0.3, exponent=1.5)  # illustrative numbers for the analytic cases

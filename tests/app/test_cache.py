@@ -19,11 +19,9 @@ import numpy as np
 import pytest
 
 from orbital_sim.cache import CACHE_ENV, cache_directory
+from tests.app.conftest import two_node_overrides
 
-TINY = ["constellation.0.nodes_per_plane=1", "constellation.0.planes=1", "constellation.0.ltan_h=[18.0]",
-        "constellation.1.total=1", "constellation.1.planes=1", "constellation.1.phasing=0",
-        "simulation.duration_s=1200", "simulation.step_s=60", "simulation.output_every_s=60",
-        "simulation.propagator=j2_secular", 'output.variables=["temperature", "state_of_charge"]']
+TINY = two_node_overrides(1200, "simulation.propagator=j2_secular", 'output.variables=["temperature", "state_of_charge"]')
 
 CHILD = textwrap.dedent("""
     import json, sys

@@ -30,7 +30,7 @@ import pytest
 from orbital_sim.memory import (MIB, MIN_CHUNK_NODE_STEPS, MIN_CHUNKS, SAMPLE_COPIES, STEP_TABLE_BYTES,
                                 ChunkMemory, MemoryBudgetError, plan_chunks)
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.app.conftest import ROOT  , two_node_overrides# noqa: E402
 ONE_NODE_TOML = ROOT / "configs" / "sentinel1_check.toml"  # one node, 5 variables (9 values per sample)
 DEFAULT_TOML = ROOT / "configs" / "default.toml"
 
@@ -145,10 +145,7 @@ def test_estimate_covers_xla_memory_analysis():
 
 # -- through the command line --------------------------------------------------------------------
 
-TINY = ["constellation.0.nodes_per_plane=1", "constellation.0.planes=1", "constellation.0.ltan_h=[18.0]",
-        "constellation.1.total=1", "constellation.1.planes=1", "constellation.1.phasing=0",
-        "simulation.duration_s=1200", "simulation.step_s=60", "simulation.output_every_s=60",
-        "simulation.propagator=j2_secular"]
+TINY = two_node_overrides(1200, "simulation.propagator=j2_secular")
 
 
 def _cli(args, capsys):

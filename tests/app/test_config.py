@@ -9,7 +9,6 @@ import pickle
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,78 +26,10 @@ from orbital_sim.config import (
     validate_dict,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_TOML = ROOT / "configs" / "default.toml"
+from tests.app.conftest import DEFAULT_TOML, ROOT, SMALL_TOML  # noqa: E402
+
 PACKAGED_TOML = ROOT / "orbital_sim" / "data" / "default.toml"
 R_EARTH_M = 6378137.0
-
-# A small valid config: one class, the SPEC-like states and elements entries.
-SMALL_TOML = """
-[simulation]
-epoch = "2026-03-20T00:00:00Z"
-duration_s = 600.0
-step_s = 10.0
-
-[node_class.sat.compute]
-accelerators = 1
-accelerator_power_w = 700.0
-component = "bus"
-
-[node_class.sat.power]
-bus_power_w = 100.0
-bus_heat_component = "bus"
-array_efficiency = 0.3
-array_component = "panel"
-
-[node_class.sat.battery]
-capacity_kwh = 1.0
-component = "bus"
-
-[node_class.sat.thermal.components.bus]
-heat_capacity_j_k = 5.0e4
-
-[node_class.sat.thermal.components.panel]
-heat_capacity_j_k = 1.0e4
-initial_temperature_c = 0.0
-
-[[node_class.sat.thermal.couplings]]
-between = ["bus", "panel"]
-conductance_w_k = 1.0
-
-[[node_class.sat.surfaces]]
-name = "panel"
-component = "panel"
-area_m2 = 4.0
-pointing = "sun"
-absorptance = 0.9
-emittance = 0.85
-solar_cells = true
-
-[[node_class.sat.surfaces]]
-name = "side"
-component = "bus"
-area_m2 = 1.0
-pointing = "rsw"
-pointing_rsw = [0.0, 3.0, 4.0]
-absorptance = 0.2
-emittance = 0.8
-
-[[constellation]]
-type = "states"
-node_class = "sat"
-r_eci_km = [[6778.137, 0.0, 0.0]]
-v_eci_km_s = [[0.0, 4.76, 6.0]]
-
-[[constellation]]
-type = "elements"
-node_class = "sat"
-a_km = [6778.137]
-e = [0.0005]
-i_deg = [51.6]
-raan_deg = [30.0]
-argp_deg = [0.0]
-mean_anomaly_deg = [0.0]
-"""
 
 
 @pytest.fixture(scope="module")

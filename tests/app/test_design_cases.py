@@ -10,9 +10,9 @@ import pytest
 import orbital_sim
 from orbital_sim import design_cases as dc
 from orbital_sim.config import ConfigError, load_config
+from tests.app.conftest import small_overrides
 
-SMALL = ["simulation.duration_s=14400", "simulation.step_s=30", "simulation.output_every_s=300",
-         "constellation.0.nodes_per_plane=1", "constellation.1.total=4", "constellation.1.planes=4"]
+SMALL = small_overrides(14400, 1, 4, 4, simulation=("simulation.step_s=30", "simulation.output_every_s=300"))
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ from orbital_sim import cli, distributed
 from orbital_sim.output import ResultWriter, open_results
 from orbital_sim.runner import RunError, node_slice
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.app.conftest import ROOT  # noqa: E402
 DEFAULT_TOML = ROOT / "configs" / "default.toml"
 # 6 nodes (2 dawn-dusk, 4 in the 53 deg shell), 2 hours at a 60 s step: 120 samples in 3 chunks
 SMALL = ["constellation.0.nodes_per_plane=1", "constellation.0.planes=2", "constellation.0.ltan_h=[17.25, 18.25]",

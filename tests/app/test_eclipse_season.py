@@ -33,7 +33,6 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -43,7 +42,7 @@ from scipy.optimize import brentq
 from tests.reference import eclipse_ref, orbit_ref, shadow_ref, sun_ref
 from tests.reference.constants_ref import R_EARTH_EQ_M, R_SUN_M
 
-ROOT = Path(__file__).parents[2]
+from tests.app.conftest import ROOT  # noqa: E402
 RE = R_EARTH_EQ_M
 ALTITUDE_M = 650e3
 BETA_STAR = math.asin(RE / (RE + ALTITUDE_M))  # 65.164 deg: critical beta of the cylinder

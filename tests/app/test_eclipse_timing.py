@@ -34,7 +34,6 @@ from tests.reference import eclipse_ref, orbit_ref, shadow_ref
 from tests.reference.constants_ref import GM_EARTH_M3_S2, J2_EARTH, R_EARTH_EQ_M
 from tests.app.scenario_text import default_node_class_toml, vectors_km
 
-ROOT = Path(__file__).parents[2]
 RE = R_EARTH_EQ_M
 TOLERANCE_S = 1.0  # issue #3: within 1 s of the reference
 GEO_A_M = 42_164.17e3  # geostationary radius (sidereal day), m

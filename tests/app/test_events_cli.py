@@ -7,7 +7,6 @@ import json
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -19,7 +18,7 @@ from orbital_sim.events import eclipse_summary, read_events
 from orbital_sim.fleet import build_fleet
 from tests.reference import eclipse_ref
 
-ROOT = Path(__file__).parents[2]
+from tests.app.conftest import ROOT  # noqa: E402
 R_KM = 6378.137
 # name, a_km, e, i_deg, raan_deg, argp_deg, M_deg
 NODES = [

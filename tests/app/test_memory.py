@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.app.conftest import ROOT  , two_node_overrides# noqa: E402
 DEFAULT_TOML = ROOT / "configs" / "default.toml"
 DAY_S = 86400.0
 N_NODES = 64
@@ -124,11 +124,7 @@ def test_peak_rss_10_days_equals_1_day(tmp_path):
 
 
 # 2 nodes, 20 minutes at 60 s, 5 samples per chunk: 4 chunks (a fast check of the loop itself)
-TINY = ["constellation.0.nodes_per_plane=1", "constellation.0.planes=1", "constellation.0.ltan_h=[18.0]",
-        "constellation.1.total=1", "constellation.1.planes=1", "constellation.1.phasing=0",
-        "simulation.duration_s=1200",
-        "simulation.step_s=60", "simulation.output_every_s=60", "simulation.chunk_outputs=5",
-        "simulation.propagator=j2_secular"]
+TINY = two_node_overrides(1200, "simulation.chunk_outputs=5", "simulation.propagator=j2_secular")
 
 
 def test_at_most_two_chunks_of_samples_alive(tmp_path):

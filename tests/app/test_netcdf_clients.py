@@ -18,11 +18,10 @@ import pytest
 
 from orbital_sim import cli
 from orbital_sim.output import SUMMARY, SURFACE_SERIES, TIME_SERIES, open_results
+from tests.app.conftest import small_overrides
 
 DEFAULT = Path(__file__).parents[2] / "configs" / "default.toml"
-SMALL = ["simulation.duration_s=1200", "constellation.0.nodes_per_plane=1",
-         "constellation.1.total=6", "constellation.1.planes=6",
-         "output.variables=['sunlit_fraction', 'temperature', 'position_eci']"]
+SMALL = small_overrides(1200, 1, 6, 6, "output.variables=['sunlit_fraction', 'temperature', 'position_eci']")
 
 
 def _tool(name: str) -> str:

@@ -13,11 +13,10 @@ import h5py
 import numpy as np
 import pytest
 
-TINY = ["constellation.0.nodes_per_plane=1", "constellation.0.planes=1", "constellation.0.ltan_h=[18.0]",
-        "constellation.1.total=1", "constellation.1.planes=1", "constellation.1.phasing=0",
-        "simulation.duration_s=3600", "simulation.step_s=60", "simulation.output_every_s=60",
-        "simulation.chunk_outputs=20",
-        'output.variables=["temperature", "battery_energy", "sunlit_fraction", "position_eci"]']
+from tests.app.conftest import two_node_overrides
+
+TINY = two_node_overrides(3600, "simulation.chunk_outputs=20",
+                          'output.variables=["temperature", "battery_energy", "sunlit_fraction", "position_eci"]')
 
 
 @pytest.mark.slow

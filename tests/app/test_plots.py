@@ -16,15 +16,13 @@ from orbital_sim.config import load_config
 from orbital_sim.output import open_results
 from orbital_sim.runner import run
 
-ROOT = Path(__file__).parents[2]
+from tests.app.conftest import ROOT, small_overrides  # noqa: E402
 DEFAULT = ROOT / "configs" / "default.toml"
 # 8 dawn-dusk + 24 shell nodes for an hour: the shell nodes see an eclipse, the dawn-dusk ones
 # (March equinox) do not
 # (only the variables the figures use: each one adds compile time)
-SMALL = ["simulation.duration_s=3600", "constellation.0.nodes_per_plane=2",
-         "constellation.1.total=24", "constellation.1.planes=6",
-         "output.variables=['sunlit_fraction', 'beta_angle', 'array_power', 'load_power', 'shed_power', "
-         "'state_of_charge', 'temperature']"]
+SMALL = small_overrides(3600, 2, 24, 6, "output.variables=['sunlit_fraction', 'beta_angle', 'array_power', "
+                        "'load_power', 'shed_power', 'state_of_charge', 'temperature']")
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +16,7 @@ radbelt = pytest.importorskip("radbelt")
 
 from orbital_sim import radiation as R  # noqa: E402
 
-ROOT = Path(__file__).parents[2]
+from tests.app.conftest import ROOT  # noqa: E402
 
 #: interpolation error of the (L, B/B0) table against direct AE-8/AP-8 at LEO points, stated in
 #: docs/risks.md: median per point (where the flux is above 1 cm^-2 s^-1; the tail, at the

@@ -42,87 +42,11 @@ from orbital_sim import cli
 from orbital_sim.config import ConfigError, dumps_toml, load_config
 from orbital_sim.orbit_means import SUMMARY_SOURCES
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_TOML = ROOT / "configs" / "default.toml"
+from tests.app.conftest import DEFAULT_TOML, SMALL_TOML, small_overrides  # noqa: E402
 R_EARTH_KM = 6378.137
 
 # The tiny run every file test uses: 8 nodes, 20 minutes, 4 samples per chunk (5 chunks).
-TINY = [
-    "simulation.duration_s=1200",
-    "constellation.0.nodes_per_plane=1",
-    "constellation.1.total=4",
-    "constellation.1.planes=2",
-    "simulation.chunk_outputs=4",
-]
-
-# A small valid scenario with the two explicit entry types (states, elements); the default
-# scenario adds the sso and walker_delta types.
-SMALL_TOML = """
-[simulation]
-epoch = "2026-03-20T00:00:00Z"
-duration_s = 600.0
-step_s = 10.0
-
-[node_class.sat.compute]
-accelerators = 1
-accelerator_power_w = 700.0
-component = "bus"
-
-[node_class.sat.power]
-bus_power_w = 100.0
-bus_heat_component = "bus"
-array_efficiency = 0.3
-array_component = "panel"
-
-[node_class.sat.battery]
-capacity_kwh = 1.0
-component = "bus"
-
-[node_class.sat.thermal.components.bus]
-heat_capacity_j_k = 5.0e4
-
-[node_class.sat.thermal.components.panel]
-heat_capacity_j_k = 1.0e4
-initial_temperature_c = 0.0
-
-[[node_class.sat.thermal.couplings]]
-between = ["bus", "panel"]
-conductance_w_k = 1.0
-
-[[node_class.sat.surfaces]]
-name = "panel"
-component = "panel"
-area_m2 = 4.0
-pointing = "sun"
-absorptance = 0.9
-emittance = 0.85
-solar_cells = true
-
-[[node_class.sat.surfaces]]
-name = "side"
-component = "bus"
-area_m2 = 1.0
-pointing = "rsw"
-pointing_rsw = [0.0, 3.0, 4.0]
-absorptance = 0.2
-emittance = 0.8
-
-[[constellation]]
-type = "states"
-node_class = "sat"
-r_eci_km = [[6778.137, 0.0, 0.0]]
-v_eci_km_s = [[0.0, 4.76, 6.0]]
-
-[[constellation]]
-type = "elements"
-node_class = "sat"
-a_km = [6778.137]
-e = [0.0005]
-i_deg = [51.6]
-raan_deg = [30.0]
-argp_deg = [0.0]
-mean_anomaly_deg = [0.0]
-"""
+TINY = small_overrides(1200, 1, 4, 2, "simulation.chunk_outputs=4")
 
 BASES = {
     "small": tomllib.loads(SMALL_TOML),

@@ -12,13 +12,9 @@ from orbital_sim import cli
 from orbital_sim.config import load_config
 from orbital_sim.output import DEFAULT_VARIABLES, SUMMARY, TIME_SERIES
 from orbital_sim.runner import run
+from tests.app.conftest import small_overrides
 
-SMALL = [
-    "simulation.duration_s=1800",
-    "constellation.0.nodes_per_plane=4",
-    "constellation.1.total=24",
-    "constellation.1.planes=6",
-]
+SMALL = small_overrides(1800, 4, 24, 6)
 
 SPEC_EXAMPLE = """
 [simulation]

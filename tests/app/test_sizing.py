@@ -15,7 +15,6 @@ import json
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,7 +22,7 @@ import pytest
 from orbital_sim import sizing
 from orbital_sim.config import load_config
 
-ROOT = Path(__file__).parents[2]
+from tests.app.conftest import ROOT  # noqa: E402
 KWH_J = 3.6e6
 
 RADIATOR_AXIS_M2 = np.linspace(30.0, 74.0, 12)  # 4 m^2 steps

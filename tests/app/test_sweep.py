@@ -16,7 +16,6 @@ eclipse edge moved by 1 microsecond would change (1e-6 s / 8 s of penumbra, of t
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -27,7 +26,7 @@ from orbital_sim.config import ConfigError, load_config, validate_dict
 from orbital_sim.output import SUMMARY, TIME_SERIES, open_results
 from orbital_sim.runner import run
 
-ROOT = Path(__file__).parents[2]
+from tests.app.conftest import ROOT  # noqa: E402
 EXAMPLE = ROOT / "configs" / "sweep_altitude_ltan.toml"
 
 #: the example's scenario for two days (about 29 orbits), 4 variants zipped: altitude and LTAN
