@@ -33,7 +33,7 @@ configure_cpu_devices(None)
 import numpy as np  # noqa: E402
 
 import orbital_sim  # noqa: E402
-from orbital_sim.fleet import build_fleet  # noqa: E402
+from orbital_sim.model import build_model  # noqa: E402
 
 import numpy_baselines  # noqa: E402
 
@@ -54,8 +54,8 @@ def coupled_wall_s(nodes: int, days: float, out: Path, extra=()) -> float:
 
 def numpy_node_days_per_s(nodes: int, step_s: float = 20.0, steps: int = 270) -> float:
     config = orbital_sim.load_config(None, overrides=fleet_overrides(nodes))
-    fleet = build_fleet(config)
-    r, v = np.asarray(fleet.state.r_eci_m), np.asarray(fleet.state.v_eci_m_s)
+    _, state = build_model(config, resolve_integrator=False)
+    r, v = np.asarray(state.r_eci_m), np.asarray(state.v_eci_m_s)
     numpy_baselines.orbit_rk4_j2(r, v, step_s, 5)  # warm
     t = time.perf_counter()
     numpy_baselines.orbit_rk4_j2(r, v, step_s, steps)
