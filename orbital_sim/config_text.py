@@ -1,8 +1,8 @@
 """Config values as text, shared by :mod:`orbital_sim.config` and :mod:`orbital_sim.sweep`
 (neither imports the other's internals): :class:`ConfigError`, the message helpers (a value as
-TOML-like text, a key path, a "did you mean" suggestion) and the TOML writer.
+TOML-like text, a key path, a "did you mean" suggestion) and the TOML writer (tomli-w).
 
-Standard library only.
+Standard library and tomli-w only.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def _suggest(word, candidates) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# A small TOML writer (for the config with overrides applied; comments are not kept)
+# TOML text
 # --------------------------------------------------------------------------------------------
 
 
@@ -100,52 +100,10 @@ def _toml_string(s: str) -> str:
     return "".join(out)
 
 
-def _toml_value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)
-    if isinstance(v, str):
-        return _toml_string(v)
-    if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
-        return v.isoformat()
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{_key_text(k)} = {_toml_value(x)}" for k, x in v.items()) + "}"
-    raise TypeError(f"cannot write {type(v).__name__} as TOML")
-
-
-def _is_table_array(v) -> bool:
-    return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
-
-
 def dumps_toml(data: Mapping) -> str:
     """TOML text for a dict of TOML values (tables, arrays of tables, scalars, arrays,
-    date-times); ``tomllib.loads(dumps_toml(d)) == d``."""
-    lines: list[str] = []
+    date-times), written by tomli-w; ``tomllib.loads(dumps_toml(d)) == d``. Raises TypeError for
+    a value TOML cannot hold."""
+    import tomli_w
 
-    def emit(table: Mapping, path: list[str], header: str | None) -> None:
-        scalars = [(k, v) for k, v in table.items() if not isinstance(v, dict) and not _is_table_array(v)]
-        if header is not None and (scalars or not table or header.startswith("[[")):
-            if lines:
-                lines.append("")
-            lines.append(header)
-        for k, v in scalars:
-            lines.append(f"{_key_text(k)} = {_toml_value(v)}")
-        for k, v in table.items():
-            dotted = ".".join(_key_text(p) for p in [*path, k])
-            if isinstance(v, dict):
-                emit(v, [*path, k], f"[{dotted}]")
-            elif _is_table_array(v):
-                for item in v:
-                    emit(item, [*path, k], f"[[{dotted}]]")
-
-    emit(data, [], None)
-    return "\n".join(lines) + "\n"
+    return tomli_w.dumps(data)
