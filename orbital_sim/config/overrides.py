@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Iterable
 
-from orbital_sim.config_text import ConfigError, _fmt, dumps_toml
+from orbital_sim.config_text import ConfigError, _fmt, _suggest, dumps_toml
 from orbital_sim.config.types import Config
 from orbital_sim.config.schema import _typename
 from orbital_sim.config.checker import validate_dict
@@ -66,8 +66,10 @@ def _parse_override_value(text: str):
 def apply_overrides(raw: dict, overrides: Iterable[str]) -> dict:
     """A copy of ``raw`` with ``key.path=value`` overrides applied (in order).
 
-    Missing tables on the path are created; an integer segment indexes an array of tables
-    (``constellation.0.altitude_km=700``). Raises ConfigError listing every malformed override.
+    Missing tables on the path are created; in an array of tables a segment is an index or the
+    ``name`` of an element, as in ``[sweep]`` (``constellation.0.altitude_km=700``,
+    ``node_class.compute.surfaces.radiator.area_m2=90``). Raises ConfigError listing every
+    malformed override.
     """
     if isinstance(overrides, str):
         overrides = [overrides]
@@ -88,13 +90,20 @@ def apply_overrides(raw: dict, overrides: Iterable[str]) -> dict:
             where = ".".join(segments[:depth]) or "the config"
             last = depth == len(segments) - 1
             if isinstance(node, list):
-                if not re.fullmatch(r"\d+", seg):
-                    problems.append(
-                        f"override {_fmt(text)}: {where} is an array; index it with an integer, "
-                        f"not {_fmt(seg)}"
-                    )
-                    break
-                k = int(seg)
+                if re.fullmatch(r"\d+", seg):
+                    k = int(seg)
+                else:  # the name of an element, as in [sweep] (surfaces.radiator, constellation.dawn-dusk)
+                    named = [i for i, item in enumerate(node) if isinstance(item, dict) and item.get("name") == seg]
+                    if len(named) != 1:
+                        names = [item["name"] for item in node if isinstance(item, dict) and "name" in item]
+                        what = "no element" if not named else f"{len(named)} elements"
+                        problems.append(
+                            f"override {_fmt(text)}: {where} is an array with {what} named {_fmt(seg)}; index it "
+                            f"with an integer{f' 0..{len(node) - 1}' if node else ''}"
+                            + (f" or one of the names {names}{_suggest(seg, names)}" if names else "")
+                        )
+                        break
+                    k = named[0]
                 if k >= len(node):
                     span = f"index 0..{len(node) - 1}" if node else "none to index"
                     problems.append(f"override {_fmt(text)}: {where} has {len(node)} entries ({span})")
