@@ -508,8 +508,13 @@ def _check_node_class(c: _Checker, name: str, raw, path: str) -> dict | None:
     items = c.array_of_tables(raw, "surfaces", path, required=True, what=f"[[{spath}]]")
     names_seen: dict[str, int] = {}
     efficiency = (out["power"] or {}).get("array_efficiency")
+    # a surface is named in messages by its name where that addresses it (unique, not a number:
+    # the path can be pasted into --set or [sweep]), else by its index
+    all_names = [item.get("name") for _, item in items or []]
     for i, item in items or []:
-        p = _join(spath, i)
+        name = item.get("name")
+        by_name = isinstance(name, str) and all_names.count(name) == 1 and _NAME_RE.match(name) is not None
+        p = _join(spath, name if by_name else i)
         s = c.table(item, SURFACE_SCHEMA, p)
         if "name" in s:
             if s["name"] in names_seen:

@@ -220,10 +220,10 @@ def test_missing_required_keys(raw):
         ("node_class.compute.compute.throttle_temperature_c", 200.0,
          "node_class.compute.compute.throttle_temperature_c = 200.0: must be in [-50, 150] (degC)"),
         ("node_class.compute.surfaces.1.pointing", "sunedge",
-         "node_class.compute.surfaces.1.pointing = \"sunedge\": must be one of \"sun\", \"nadir\", \"zenith\", "
+         "node_class.compute.surfaces.radiator.pointing = \"sunedge\": must be one of \"sun\", \"nadir\", \"zenith\", "
          "\"orbit_normal\", \"anti_orbit_normal\", \"sun_edge\", \"ram\", \"wake\", \"rsw\"; did you mean 'sun_edge'?"),
         ("node_class.compute.surfaces.1.two_sided", "yes",
-         'node_class.compute.surfaces.1.two_sided = "yes": must be true or false, not a string'),
+         'node_class.compute.surfaces.radiator.two_sided = "yes": must be true or false, not a string'),
         ("simulation", 5, "simulation = 5: must be a table ([simulation]), not an integer"),
         ("environment.shadow_radius_km", 6000.0, "environment.shadow_radius_km = 6000.0: must be in [6300, 6500] (km)"),
         ("constellation.0.ltan_h", [17.0, 24.0],
@@ -287,7 +287,7 @@ def test_component_references_and_couplings(raw):
     assert problems_of(raw) == [
         "node_class.compute.thermal.couplings.0.between = [\"chips\", \"chips\"]: must name two different components",
         "node_class.compute.thermal.couplings.1.between = \"radiatr\": unknown component; did you mean 'radiator'?",
-        'node_class.compute.surfaces.0.component = "xyz": unknown component; defined components: chips, '
+        'node_class.compute.surfaces.array.component = "xyz": unknown component; defined components: chips, '
         "cold_plate, radiator, array, battery",
         "node_class.compute.compute.component = \"chip\": unknown component; did you mean 'chips'?",
     ]
@@ -313,17 +313,18 @@ def test_surface_rules(raw):
     array["absorptance"] = 0.2  # below array_efficiency 0.295
     lines = problems_of(raw)
     assert lines == [
-        'node_class.compute.surfaces.0.pointing_rsw = [1.0, 0.0, 0.0]: only allowed with pointing = "rsw" '
+        'node_class.compute.surfaces.array.pointing_rsw = [1.0, 0.0, 0.0]: only allowed with pointing = "rsw" '
         '(this surface has pointing = "sun")',
-        "node_class.compute.surfaces.0.two_sided = false: contradicts back_absorptance and back_emittance, "
+        "node_class.compute.surfaces.array.two_sided = false: contradicts back_absorptance and back_emittance, "
         "which only a two-sided surface has",
-        "node_class.compute.surfaces.0.absorptance = 0.2: must be >= power.array_efficiency (0.295) on a "
+        "node_class.compute.surfaces.array.absorptance = 0.2: must be >= power.array_efficiency (0.295) on a "
         "surface with solar_cells = true (the cells cannot convert more sunlight than they absorb)",
-        'node_class.compute.surfaces.1.pointing_rsw: required key is missing when pointing = "rsw" (an array '
+        'node_class.compute.surfaces.radiator.pointing_rsw: required key is missing when pointing = "rsw" (an array '
         "of 3 numbers, not all zero (radial, along-track, orbit-normal))",
     ]
     radiator["pointing_rsw"] = [0.0, 0.0, 0.0]
-    assert problems_of(raw)[-1].startswith("node_class.compute.surfaces.1.pointing_rsw = [0.0, 0.0, 0.0]: must be")
+    assert problems_of(raw)[-1].startswith(
+        "node_class.compute.surfaces.radiator.pointing_rsw = [0.0, 0.0, 0.0]: must be")
 
 
 def test_back_values_imply_two_sided(small_raw):

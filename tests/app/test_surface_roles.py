@@ -53,8 +53,9 @@ def test_role_read_from_toml_and_checked():
     with pytest.raises(ConfigError) as err:
         load_config(None, ['node_class.compute.surfaces.0.role="radiator"', 'node_class.compute.surfaces.1.role="raditor"'])
     text = str(err.value)
-    assert 'node_class.compute.surfaces.0.role = "radiator": must be "array" exactly when' in text
-    assert "node_class.compute.surfaces.1.role" in text and "did you mean 'radiator'" in text
+    # a surface is named by its name in messages (the path --set and [sweep] accept)
+    assert 'node_class.compute.surfaces.array.role = "radiator": must be "array" exactly when' in text
+    assert "node_class.compute.surfaces.radiator.role" in text and "did you mean 'radiator'" in text
 
 
 def test_zero_area_surfaces_are_not_sized():

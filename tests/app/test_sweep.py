@@ -112,7 +112,7 @@ def test_example_config_validates_with_at_least_64_variants():
 @pytest.mark.parametrize("sweep, expect", [
     # a typo in the last key: the variant's own check names the full path and suggests the key
     ({"node_class.compute.surfaces.radiator.aera_m2": [1.0, 2.0]},
-     ["node_class.compute.surfaces.1.aera_m2", "did you mean 'area_m2'"]),
+     ["node_class.compute.surfaces.radiator.aera_m2", "did you mean 'area_m2'"]),
     # a missing table on the way
     ({"node_class.compute.batery.capacity_kwh": [50.0]}, ['sweep."node_class.compute.batery.capacity_kwh"',
                                                           "did you mean 'battery'"]),
