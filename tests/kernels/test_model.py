@@ -120,6 +120,7 @@ def test_energy_ledgers_close_over_a_day():
     assert np.all(np.asarray(a.charge_j) > 0) and np.all(np.asarray(a.discharge_j) > 0), "both must happen"
 
 
+@pytest.mark.slow
 def test_chunked_run_equals_one_long_run_and_padding_is_inert():
     params, state0 = _fleet(2)
     names = ("temperature", "state_of_charge", "sunlit_fraction", "position_eci")
