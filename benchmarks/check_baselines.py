@@ -31,7 +31,6 @@ Not a pytest test: benchmarks/ is never collected.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import statistics
 import sys
 import time
@@ -63,7 +62,7 @@ def _setup():
 
 
 def _numpy_params(params) -> dict:
-    return {f.name: np.asarray(getattr(params, f.name)) for f in dataclasses.fields(params)}
+    return {name: np.asarray(value) for name, value in params.flat().items()}
 
 
 def _select(tree, idx):

@@ -60,25 +60,44 @@ class EnvParams:
 
 
 @pytree_dataclass
-class NodeParams:
-    """Fixed parameters of one node (add a leading node axis for the fleet).
-
-    S = number of surfaces, C = number of thermal components.
-    """
+class OrbitParams:
+    """The orbit group of a node (what the propagator reads)."""
 
     elements0: Any  #: (6,) mean elements at epoch (a_m, e, i, raan, argp, M) [m, 1, rad...]; j2_secular only
     ballistic_m2_kg: Any  #: [m^2/kg] () C_D A / m for atmospheric drag (0: no drag)
+
+
+@pytree_dataclass
+class SurfaceParams:
+    """The S surfaces of a node (padded with zero-area slots to the fleet's most surfaces)."""
+
+    area_m2: Any  #: [m^2] (S,)
+    component: Any  #: [1] (S, C) one-hot: component each surface belongs to
+    pointing: Any  #: [code] (S,) int, irradiance.POINTING_CODES
+    rsw: Any  #: [1] (S, 3) unit normal in RSW for pointing code "rsw"
+    absorptance: Any  #: [1] (S,) front-face solar absorptance
+    emittance: Any  #: [1] (S,) front-face IR emittance
+    back_absorptance: Any  #: [1] (S,) back face (0 for one-sided surfaces)
+    back_emittance: Any  #: [1] (S,) back face (0 for one-sided surfaces)
+    cells: Any  #: [1] (S,) 1 where the front face carries solar cells, else 0
+
+
+@pytree_dataclass
+class ThermalParams:
+    """The C thermal components of a node; the heaters are optional (None: none, and the step
+    is the one without their terms)."""
+
     heat_capacity_j_k: Any  #: [J/K] (C,)
     conductance_w_k: Any  #: [W/K] (C, C) symmetric, zero diagonal
-    surf_area_m2: Any  #: [m^2] (S,)
-    surf_component: Any  #: [1] (S, C) one-hot: component each surface belongs to
-    surf_pointing: Any  #: [code] (S,) int, irradiance.POINTING_CODES
-    surf_rsw: Any  #: [1] (S, 3) unit normal in RSW for pointing code "rsw"
-    surf_absorptance: Any  #: [1] (S,) front-face solar absorptance
-    surf_emittance: Any  #: [1] (S,) front-face IR emittance
-    surf_back_absorptance: Any  #: [1] (S,) back face (0 for one-sided surfaces)
-    surf_back_emittance: Any  #: [1] (S,) back face (0 for one-sided surfaces)
-    surf_cells: Any  #: [1] (S,) 1 where the front face carries solar cells, else 0
+    heater_power_w: Any = None  #: [W] (C,) thermostatic heater nameplate power (0: no heater)
+    heater_on_k: Any = None  #: [K] (C,) heater at full power at or below this temperature
+    heater_off_k: Any = None  #: [K] (C,) heater off at or above this temperature (> heater_on_k)
+
+
+@pytree_dataclass
+class PowerParams:
+    """Solar array and bus of a node."""
+
     array_efficiency: Any  #: [1] () cell efficiency at the reference temperature
     array_temp_coeff_per_k: Any  #: [1/K] () relative change of efficiency per kelvin
     array_ref_temperature_k: Any  #: [K] ()
@@ -87,26 +106,105 @@ class NodeParams:
     array_component: Any  #: [1] (C,) one-hot: component whose temperature sets efficiency
     bus_power_w: Any  #: [W] () constant bus load
     bus_component: Any  #: [1] (C,) one-hot: where the bus heat goes
+
+
+@pytree_dataclass
+class BatteryParams:
+    """Battery of a node."""
+
+    capacity_j: Any  #: [J] ()
+    floor_j: Any  #: [J] () lowest allowed energy
+    throttle_soc: Any  #: [1] () state of charge where throttling starts
+    charge_efficiency: Any  #: [1] ()
+    discharge_efficiency: Any  #: [1] ()
+    component: Any  #: [1] (C,) one-hot: where battery losses go
+
+
+@pytree_dataclass
+class ComputeParams:
+    """Accelerators of a node and their thermal throttle."""
+
     accelerators: Any  #: [1] () number of accelerators
     accelerator_power_w: Any  #: [W] () power of one accelerator at full utilisation
     utilization: Any  #: [1] () nominal utilisation
     throttle_temperature_k: Any  #: [K] () chip temperature where throttling starts
     throttle_band_k: Any  #: [K] () utilisation reaches 0 this far above it
-    chip_component: Any  #: [1] (C,) one-hot: component receiving compute heat
-    battery_capacity_j: Any  #: [J] ()
-    battery_floor_j: Any  #: [J] () lowest allowed energy
-    throttle_soc: Any  #: [1] () state of charge where throttling starts
-    charge_efficiency: Any  #: [1] ()
-    discharge_efficiency: Any  #: [1] ()
-    battery_component: Any  #: [1] (C,) one-hot: where battery losses go
-    # Optional groups: None leaves them out of the traced step entirely (a run without heaters,
-    # or with one environment for every node, compiles exactly the step it compiled before).
-    heater_power_w: Any = None  #: [W] (C,) thermostatic heater nameplate power (0: no heater)
-    heater_on_k: Any = None  #: [K] (C,) heater at full power at or below this temperature
-    heater_off_k: Any = None  #: [K] (C,) heater off at or above this temperature (> heater_on_k)
-    albedo: Any = None  #: [1] () this node's Earth albedo (sweeps of [environment]); None: env.albedo
-    earth_ir_w_m2: Any = None  #: [W/m^2] () this node's Earth IR; None: env.earth_ir_w_m2
-    solar_constant_w_m2: Any = None  #: [W/m^2] () this node's solar constant; None: env's
+    component: Any  #: [1] (C,) one-hot: component receiving compute heat
+
+
+@pytree_dataclass
+class NodeEnvironment:
+    """A node's own environment values (a sweep of [environment] keys)."""
+
+    albedo: Any  #: [1] () this node's Earth albedo
+    earth_ir_w_m2: Any  #: [W/m^2] () this node's Earth IR
+    solar_constant_w_m2: Any  #: [W/m^2] () this node's solar constant
+
+
+#: the flat names of the fields (the names before the groups, still accepted and readable):
+#: flat name -> (group, field in the group). A surface field ``x`` is ``surf_x``; thermal,
+#: power and compute fields keep their names; the rest are listed.
+FLAT_FIELDS = {
+    **{f"surf_{f.name}": ("surfaces", f.name) for f in dataclasses.fields(SurfaceParams)},
+    **{f.name: (group, f.name) for group, cls in (("thermal", ThermalParams), ("power", PowerParams),
+                                                 ("compute", ComputeParams), ("orbit", OrbitParams),
+                                                 ("environment", NodeEnvironment))
+       for f in dataclasses.fields(cls) if f.name != "component"},
+    **{f"battery_{f.name}" if f.name in ("capacity_j", "floor_j", "component") else f.name: ("battery", f.name)
+       for f in dataclasses.fields(BatteryParams)},
+    "chip_component": ("compute", "component"),
+}
+_GROUPS = {"orbit": OrbitParams, "surfaces": SurfaceParams, "thermal": ThermalParams, "power": PowerParams,
+           "battery": BatteryParams, "compute": ComputeParams, "environment": NodeEnvironment}
+
+
+@pytree_dataclass
+class NodeParams:
+    """Fixed parameters of one node (add a leading node axis for the fleet), grouped by
+    subsystem; each stage of the step reads its own group. ``environment`` is optional (None:
+    the run's environment for every node).
+
+    The flat names of :data:`FLAT_FIELDS` (``surf_area_m2``, ``battery_capacity_j``, ...) are
+    still accepted by the constructor and by ``dataclasses.replace`` (each sets its field in its
+    group) and readable as attributes.
+    """
+
+    orbit: Any  #: OrbitParams
+    surfaces: Any  #: SurfaceParams, (S,) per field
+    thermal: Any  #: ThermalParams, (C,) per field
+    power: Any  #: PowerParams
+    battery: Any  #: BatteryParams
+    compute: Any  #: ComputeParams
+    environment: Any = None  #: NodeEnvironment or None
+
+    def __init__(self, orbit=None, surfaces=None, thermal=None, power=None, battery=None, compute=None,
+                 environment=None, **flat):
+        groups = {"orbit": orbit, "surfaces": surfaces, "thermal": thermal, "power": power, "battery": battery,
+                  "compute": compute, "environment": environment}
+        changes: dict = {}
+        for name, value in flat.items():
+            if name not in FLAT_FIELDS:
+                raise TypeError(f"NodeParams got an unexpected field {name!r}")
+            group, field = FLAT_FIELDS[name]
+            changes.setdefault(group, {})[field] = value
+        for group, fields in changes.items():
+            if group == "environment" and groups[group] is None and all(v is None for v in fields.values()):
+                continue  # no environment of its own
+            groups[group] = (_GROUPS[group](**fields) if groups[group] is None
+                             else dataclasses.replace(groups[group], **fields))
+        for name, value in groups.items():
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):  # the flat names (called only when normal lookup fails)
+        where = FLAT_FIELDS.get(name)
+        if where is None:
+            raise AttributeError(f"'NodeParams' object has no attribute {name!r}")
+        group = object.__getattribute__(self, where[0])
+        return None if group is None else getattr(group, where[1])
+
+    def flat(self) -> dict:
+        """``{flat name: value}`` of every field (None for an absent optional one)."""
+        return {name: getattr(self, name) for name in FLAT_FIELDS}
 
 
 @pytree_dataclass
@@ -157,7 +255,7 @@ def init_state(params: NodeParams, r_eci_m, v_eci_m_s, battery_energy_j, tempera
     r_eci_m, v_eci_m_s, battery_energy_j, temperature_k = (
         strong(x) for x in (r_eci_m, v_eci_m_s, battery_energy_j, temperature_k))
     zero = jnp.zeros((), jnp.float64)  # running totals stay float64 in every precision mode
-    soc = (battery_energy_j / params.battery_capacity_j).astype(jnp.float64)
+    soc = (battery_energy_j / params.battery.capacity_j).astype(jnp.float64)
     acc = Accumulators(
         sunlit_s=zero, elapsed_s=zero,
         temperature_min_k=temperature_k.astype(jnp.float64), temperature_max_k=temperature_k.astype(jnp.float64),
@@ -167,7 +265,7 @@ def init_state(params: NodeParams, r_eci_m, v_eci_m_s, battery_energy_j, tempera
         compute_delivered_s=zero, compute_nameplate_s=zero,
         absorbed_j=zero, emitted_j=zero, electric_heat_j=zero,
         charge_j=zero, discharge_j=zero, battery_loss_j=zero,
-        heater_j=None if params.heater_power_w is None else zero,
+        heater_j=None if params.thermal.heater_power_w is None else zero,
     )
     return NodeState(
         r_eci_m=r_eci_m, v_eci_m_s=v_eci_m_s, battery_energy_j=battery_energy_j,
@@ -198,16 +296,17 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
     substeps, each with its own mean sunlit fraction (the located contacts split the step
     exactly), its own array efficiency and throttle from the substep's start, and one ROS2 step.
     """
-    if params.albedo is not None:  # this node's own environment values
-        env = dataclasses.replace(env, albedo=params.albedo, earth_ir_w_m2=params.earth_ir_w_m2,
-                                  solar_constant_w_m2=params.solar_constant_w_m2)
-    heaters = params.heater_power_w is not None
+    if params.environment is not None:  # this node's own environment values
+        own = params.environment
+        env = dataclasses.replace(env, albedo=own.albedo, earth_ir_w_m2=own.earth_ir_w_m2,
+                                  solar_constant_w_m2=own.solar_constant_w_m2)
+    heaters = params.thermal.heater_power_w is not None
     with jax.named_scope("orbit"):
         # the orbit (and time) stay in the state's precision, float64 in every mode; so does
         # the step: a float32 0.1 s is 0.100000001490116 s, 0.47 s a year ahead of the labels
         dt64_s = jnp.asarray(dt_s, jnp.float64)
-        r64, v64 = propagator.advance(params, state.r_eci_m, state.v_eci_m_s, t_end_s, dt64_s, env)
-        work = params.heat_capacity_j_k.dtype  # the working precision of everything else
+        r64, v64 = propagator.advance(params.orbit, state.r_eci_m, state.v_eci_m_s, t_end_s, dt64_s, env)
+        work = params.thermal.heat_capacity_j_k.dtype  # the working precision of everything else
         dt_s = dt64_s.astype(work)  # power, thermal and energy integrals: relative 1.5e-8 in float32
         r, v = r64.astype(work), v64.astype(work)
         r_sun_eci_m = r_sun_eci_m.astype(work)
@@ -229,53 +328,53 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
 
     with jax.named_scope("irradiance"):
         # fluxes for full Sun; the direct Sun scales with each substep's mean sunlit fraction
-        normals = surface_normals(params.surf_pointing, params.surf_rsw, r_mid, v_mid, s_hat)
+        normals = surface_normals(params.surfaces.pointing, params.surfaces.rsw, r_mid, v_mid, s_hat)
         (direct_f, albedo_f, ir_f), (direct_b, albedo_b, ir_b) = surface_fluxes_two_faces(
             normals, r_mid, s_hat, sun_distance_m, jnp.ones((), work), env, albedo_model)
-        area = params.surf_area_m2
-        sun_surf_w = area * (params.surf_absorptance * direct_f + params.surf_back_absorptance * direct_b)
+        area = params.surfaces.area_m2
+        sun_surf_w = area * (params.surfaces.absorptance * direct_f + params.surfaces.back_absorptance * direct_b)
         other_surf_w = area * (
-            params.surf_absorptance * albedo_f + params.surf_emittance * ir_f
-            + params.surf_back_absorptance * albedo_b + params.surf_back_emittance * ir_b
+            params.surfaces.absorptance * albedo_f + params.surfaces.emittance * ir_f
+            + params.surfaces.back_absorptance * albedo_b + params.surfaces.back_emittance * ir_b
         )
         # the split of other_surf_w for the output (absorbed_albedo, absorbed_ir): computed only when
         # sampled (XLA drops unused diagnostics); other_surf_w itself stays the expression above
-        albedo_surf_w = area * (params.surf_absorptance * albedo_f + params.surf_back_absorptance * albedo_b)
-        ir_surf_w = area * (params.surf_emittance * ir_f + params.surf_back_emittance * ir_b)
-        cells_sun_w = jnp.sum(area * params.surf_cells * direct_f)
-        cells_other_w = jnp.sum(area * params.surf_cells * albedo_f)
+        albedo_surf_w = area * (params.surfaces.absorptance * albedo_f + params.surfaces.back_absorptance * albedo_b)
+        ir_surf_w = area * (params.surfaces.emittance * ir_f + params.surfaces.back_emittance * ir_b)
+        cells_sun_w = jnp.sum(area * params.surfaces.cells * direct_f)
+        cells_other_w = jnp.sum(area * params.surfaces.cells * albedo_f)
         emission_w_k4 = env.sigma_w_m2_k4 * (
-            (area * (params.surf_emittance + params.surf_back_emittance)) @ params.surf_component
+            (area * (params.surfaces.emittance + params.surfaces.back_emittance)) @ params.surfaces.component
         )
 
     t0 = state.temperature_k
-    compute_nominal_w = params.accelerators * params.accelerator_power_w
-    floor_soc = params.battery_floor_j / params.battery_capacity_j
+    compute_nominal_w = params.compute.accelerators * params.compute.accelerator_power_w
+    floor_soc = params.battery.floor_j / params.battery.capacity_j
     dt_sub = dt_s / substeps
-    g_sum = jnp.sum(params.conductance_w_k, axis=1)
+    g_sum = jnp.sum(params.thermal.conductance_w_k, axis=1)
     sink4 = env.sink_k ** 4
 
     def power_flows(temperature_k, battery_j, absorbed_surf_w, cells_w, array_k):
         """Power balance of a substep with the array efficiency at ``array_k`` [K]; returns
         (array power, flows, heater power per component or None, electrical heat per
         component, total heat per component)."""
-        eta = array_efficiency(array_k, params.array_efficiency, params.array_temp_coeff_per_k,
-                               params.array_ref_temperature_k, params.array_age_factor)
-        array_power_w = eta * params.array_packing * cells_w
-        bus_demand_w = params.bus_power_w
+        eta = array_efficiency(array_k, params.power.array_efficiency, params.power.array_temp_coeff_per_k,
+                               params.power.array_ref_temperature_k, params.power.array_age_factor)
+        array_power_w = eta * params.power.array_packing * cells_w
+        bus_demand_w = params.power.bus_power_w
         if heaters:  # thermostats read the start-of-substep temperatures; heaters load the bus
-            heater_demand_w = thermostat_power_w(temperature_k, params.heater_power_w, params.heater_on_k,
-                                                 params.heater_off_k)
+            heater_demand_w = thermostat_power_w(temperature_k, params.thermal.heater_power_w, params.thermal.heater_on_k,
+                                                 params.thermal.heater_off_k)
             bus_demand_w = bus_demand_w + jnp.sum(heater_demand_w)
         utilization = compute_utilization(  # the SOC throttle spares what the array covers
-            array_power_w, bus_demand_w, compute_nominal_w, params.utilization, params.chip_component @ temperature_k,
-            battery_j / params.battery_capacity_j, params.throttle_temperature_k, params.throttle_band_k,
-            params.throttle_soc, floor_soc,
+            array_power_w, bus_demand_w, compute_nominal_w, params.compute.utilization, params.compute.component @ temperature_k,
+            battery_j / params.battery.capacity_j, params.compute.throttle_temperature_k, params.compute.throttle_band_k,
+            params.battery.throttle_soc, floor_soc,
         )
         flows = power_step(
             array_power_w, bus_demand_w, compute_nominal_w, utilization,
-            battery_j, params.battery_capacity_j, params.battery_floor_j,
-            params.charge_efficiency, params.discharge_efficiency, dt_sub,
+            battery_j, params.battery.capacity_j, params.battery.floor_j,
+            params.battery.charge_efficiency, params.battery.discharge_efficiency, dt_sub,
         )
         extracted_w = array_power_w - flows["shed_w"]
         bus_heat_w = flows["bus_w"]
@@ -285,14 +384,14 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
             heater_w = heater_demand_w * served
             bus_heat_w = flows["bus_w"] - jnp.sum(heater_w)
         electric_heat_w = (
-            params.chip_component * flows["compute_w"]
-            + params.bus_component * bus_heat_w
-            + params.battery_component * flows["battery_heat_w"]
-            - params.array_component * extracted_w
+            params.compute.component * flows["compute_w"]
+            + params.power.bus_component * bus_heat_w
+            + params.battery.component * flows["battery_heat_w"]
+            - params.power.array_component * extracted_w
         )
         if heaters:
             electric_heat_w = electric_heat_w + heater_w
-        heat_w = absorbed_surf_w @ params.surf_component + electric_heat_w
+        heat_w = absorbed_surf_w @ params.surfaces.component + electric_heat_w
         return array_power_w, flows, heater_w, electric_heat_w, heat_w
 
     def power_and_thermal(temperature_k, battery_j, fraction):
@@ -305,18 +404,18 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
             absorbed_surf_w = other_surf_w + fraction * sun_surf_w
             cells_w = cells_other_w + fraction * cells_sun_w
             *_, heat0_w = power_flows(temperature_k, battery_j, absorbed_surf_w, cells_w,
-                                      params.array_component @ temperature_k)
+                                      params.power.array_component @ temperature_k)
             t3 = temperature_k * temperature_k * temperature_k
-            flux_w = (heat0_w - g_sum * temperature_k + params.conductance_w_k @ temperature_k
+            flux_w = (heat0_w - g_sum * temperature_k + params.thermal.conductance_w_k @ temperature_k
                       - emission_w_k4 * (t3 * temperature_k - sink4))
             half = 0.5 * dt_sub
             ahead_k = temperature_k + half * flux_w / (
-                params.heat_capacity_j_k + half * (g_sum + 4.0 * emission_w_k4 * t3))
+                params.thermal.heat_capacity_j_k + half * (g_sum + 4.0 * emission_w_k4 * t3))
             array_power_w, flows, heater_w, electric_heat_w, heat_w = power_flows(
-                temperature_k, battery_j, absorbed_surf_w, cells_w, params.array_component @ ahead_k)
+                temperature_k, battery_j, absorbed_surf_w, cells_w, params.power.array_component @ ahead_k)
         with jax.named_scope("thermal"):
             temperature_next_k, emitted_w = thermal_step(
-                temperature_k, params.heat_capacity_j_k, params.conductance_w_k, emission_w_k4, heat_w, dt_sub,
+                temperature_k, params.thermal.heat_capacity_j_k, params.thermal.conductance_w_k, emission_w_k4, heat_w, dt_sub,
                 env.sink_k,
             )
         rates = {**flows, "array_power_w": array_power_w, "absorbed_surf_w": absorbed_surf_w,
@@ -353,10 +452,10 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
         a = state.acc
         # a brown-out: the battery at its floor and the array short of the bus alone (compute is
         # cut first); 1e-6 of the bus power keeps rounding of an exactly carried bus out of it
-        browned_out = flows["unmet_w"] > 1e-6 * params.bus_power_w
-        soc1 = flows["battery_energy_j"] / params.battery_capacity_j
-        accelerator_s = jnp.where(params.accelerator_power_w > 0, flows["compute_w"] / jnp.where(
-            params.accelerator_power_w > 0, params.accelerator_power_w, 1.0), 0.0) * dt_s
+        browned_out = flows["unmet_w"] > 1e-6 * params.power.bus_power_w
+        soc1 = flows["battery_energy_j"] / params.battery.capacity_j
+        accelerator_s = jnp.where(params.compute.accelerator_power_w > 0, flows["compute_w"] / jnp.where(
+            params.compute.accelerator_power_w > 0, params.compute.accelerator_power_w, 1.0), 0.0) * dt_s
         acc = Accumulators(
             sunlit_s=a.sunlit_s + sunlit_mean * dt_s,
             elapsed_s=a.elapsed_s + dt64_s,
@@ -370,7 +469,7 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
             brownout_s=a.brownout_s + jnp.where(browned_out, dt_s, 0.0),
             brownout_start_s=jnp.where(browned_out & jnp.isnan(a.brownout_start_s), t_end_s, a.brownout_start_s),
             compute_delivered_s=a.compute_delivered_s + accelerator_s,
-            compute_nameplate_s=a.compute_nameplate_s + params.accelerators * dt_s,
+            compute_nameplate_s=a.compute_nameplate_s + params.compute.accelerators * dt_s,
             absorbed_j=a.absorbed_j + jnp.sum(absorbed_surf_w) * dt_s,
             emitted_j=a.emitted_j + jnp.sum(emitted_w) * dt_s,
             electric_heat_j=a.electric_heat_j + jnp.sum(electric_heat_w) * dt_s,

@@ -284,7 +284,8 @@ def accel_drag(r_eci_m, v_eci_m_s, ballistic_m2_kg, density_kg_m3, omega_earth_r
 
 class Propagator:
     """Interface of the propagators (``PROPAGATORS``): ``advance`` returns the state (r, v) at
-    ``t_end_s`` from the state at ``t_end_s - dt_s``; ``params``: the node's NodeParams."""
+    ``t_end_s`` from the state at ``t_end_s - dt_s``; ``params``: the node's orbit group
+    (kernels.model.OrbitParams: ``elements0``, ``ballistic_m2_kg``)."""
 
     def advance(self, params, r_eci_m, v_eci_m_s, t_end_s, dt_s, env):  # pragma: no cover
         raise NotImplementedError

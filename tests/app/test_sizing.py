@@ -10,7 +10,6 @@ within the grid's resolution in fewer simulated node-days.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import subprocess
@@ -206,14 +205,14 @@ def test_design_parameters_equal_the_configured_ones(small_config_path, problem)
         f"node_class.compute.thermal.components.battery.heat_capacity_j_k={750000.0 * bat!r}",
     ])
     fleet = build_fleet(config)
-    for field in dataclasses.fields(p):
-        if field.name == "throttle_temperature_k":  # switched off in the sizing runs
+    for name, value in p.flat().items():  # every field, by its flat name
+        if name == "throttle_temperature_k":  # switched off in the sizing runs
             continue
-        if getattr(p, field.name) is None:  # an optional group this class does not use (heaters)
-            assert getattr(fleet.params, field.name) is None, field.name
+        if value is None:  # an optional group this class does not use (heaters)
+            assert getattr(fleet.params, name) is None, name
             continue
-        np.testing.assert_allclose(np.asarray(getattr(p, field.name)), np.asarray(getattr(fleet.params, field.name)),
-                                   rtol=1e-12, err_msg=field.name)
+        np.testing.assert_allclose(np.asarray(value), np.asarray(getattr(fleet.params, name)),
+                                   rtol=1e-12, err_msg=name)
     assert float(p.throttle_temperature_k[0]) > 1e5
     np.testing.assert_allclose(np.asarray(s.battery_energy_j), np.asarray(fleet.state.battery_energy_j), rtol=1e-12)
 
