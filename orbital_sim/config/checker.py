@@ -557,8 +557,9 @@ def _check_node_class(c: _Checker, name: str, raw, path: str) -> dict | None:
         surfaces.append(s)
     out["surfaces"] = surfaces
 
-    # references to components
+    # references to components; the ones a class makes unambiguous may be left out
     if known is not None:
+        _default_components(c, path, out, known)
         references = (
             ("compute", "component"),
             ("power", "bus_heat_component"),
@@ -585,6 +586,34 @@ def _check_node_class(c: _Checker, name: str, raw, path: str) -> dict | None:
                     f"must be <= {other} ({_fmt_num(battery[other])})",
                 )
     return out
+
+
+def _default_components(c: _Checker, path: str, out: dict, known) -> None:
+    """Fill ``power.bus_heat_component``, ``power.array_component`` and ``battery.component``
+    where the config leaves them out and the class makes them unambiguous: the component named
+    ``bus`` (``battery``), else the only component; the array's: the one component that holds
+    every surface with solar cells (else the only component). Otherwise: required."""
+    def only(names):
+        names = list(dict.fromkeys(names))
+        return names[0] if len(names) == 1 else None
+
+    cells = [s.get("component") for s in out["surfaces"] if s.get("solar_cells") and s.get("component") in known]
+    rules = (
+        ("power", "bus_heat_component", "bus", None, 'a component named "bus"'),
+        ("power", "array_component", None, cells, "the surfaces with solar cells on one component"),
+        ("battery", "component", "battery", None, 'a component named "battery"'),
+    )
+    for table, key, named, candidates, needs in rules:
+        values = out[table]
+        if values is None or values.get(key, "") is not None:
+            continue  # the table is missing (reported) or the key is given
+        choice = named if named in known else only(candidates) if candidates else only(known)
+        if choice is None:
+            c.note(f"{path}.{table}.{key}", f"required key is missing (a component name; it can be left out "
+                   f"only with {needs} or a single component)")
+            del values[key]
+        else:
+            values[key] = choice
 
 
 def _check_component_limits(c: _Checker, p: str, raw: Mapping, comp: dict) -> None:

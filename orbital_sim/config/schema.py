@@ -146,14 +146,14 @@ COMPUTE_SCHEMA = {
 }
 POWER_SCHEMA = {
     "bus_power_w": _num("W", 0, 1e8),
-    "bus_heat_component": _kind("name"),
+    "bus_heat_component": _kind("name", default=None),  # None -> the component named "bus", or the only one
     "array_efficiency": _num("", 0, 0.5, lo_open=True),
     "array_reference_temperature_c": _num("degC", -150, 200, default=28.0),
     "array_temperature_coefficient_per_k": _num("1/K", -0.01, 0, default=-0.0023),
     "array_packing_factor": _num("", 0, 1, lo_open=True, default=0.85),
     "array_degradation_per_year": _num("1/yr", 0, 0.2, default=0.0),
     "array_age_years": _num("yr", 0, 30, default=0.0),
-    "array_component": _kind("name"),
+    "array_component": _kind("name", default=None),  # None -> the one component of the surfaces with cells
     "array_design_life_years": _num("yr", 0, 30, default=None),  # the hot and cold cases' array age
 }
 #: the numeric keys of the optional cycle-life relation, with their upper bounds
@@ -165,7 +165,7 @@ BATTERY_SCHEMA = {
     "throttle_soc": _num("", **_FRACTION, default=0.3),
     "charge_efficiency": _num("", 0, 1, lo_open=True, default=0.97),
     "discharge_efficiency": _num("", 0, 1, lo_open=True, default=0.97),
-    "component": _kind("name"),
+    "component": _kind("name", default=None),  # None -> the component named "battery", or the only one
     **{key: _num("", 0, hi, lo_open=True, default=None) for key, hi in CYCLE_LIFE_KEYS.items()},
     "cycle_life_source": _kind("str", default=None),
     "max_depth_of_discharge": _num("", 0, 1, lo_open=True, default=None),  # sizing's DoD limit
