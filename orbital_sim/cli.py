@@ -689,7 +689,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="orbits simulated before the window for thermal settling (default 1)")
     p_size.add_argument("--start", metavar="ISO|season",
                         help="window start: a UTC instant at or after the epoch, or 'season' for the day of the "
-                             "longest eclipse within a year (default: the config's epoch)")
+                             "longest eclipse within a year (default: the config's epoch; in the design cases "
+                             "the cold case starts on the day of the longest eclipse)")
     p_size.add_argument("--step", metavar="S", help="simulation step in s (default: the config's)")
     p_size.add_argument("--max-chip-temperature-c", metavar="C",
                         help="chip temperature limit (default: the chips' operating_limits_c maximum, else "

@@ -107,6 +107,9 @@ THROTTLE_OFF_K = 1.0e6  # [K] added to the throttle temperature to switch the th
 SECONDS_PER_DAY = 86400.0
 #: [K] the temperature margin below the chips' limit: ECSS-E-ST-31C's uncertainty margin (10 K)
 DEFAULT_MARGIN_K = 10.0
+#: where the cold case's window starts when the caller does not fix it (``size(design_cases=True)``):
+#: the day of the longest eclipse within ``season_days`` of the epoch, where the battery works hardest
+COLD_CASE_START = "season"
 
 
 class SizingError(ValueError):
@@ -804,7 +807,8 @@ def size(config, *, classes: Sequence[str] | None = None, availability: float = 
     their limit (the CLI's default is ``DEFAULT_MARGIN_K``, 10 K). ``design_cases``: the
     temperature constraint is simulated in the hot case and the power constraints in the cold
     case (:class:`CaseProblem`), and the state of charge must stay above ``1 -
-    battery.max_depth_of_discharge`` as well as above the floor. Raises :class:`SizingError`
+    battery.max_depth_of_discharge`` as well as above the floor; the cold case's window starts
+    at :data:`COLD_CASE_START` (the day of the longest eclipse) unless ``start`` is given. Raises :class:`SizingError`
     (one line).
     """
     used = list(dict.fromkeys(g.class_name for g in config.constellation))
@@ -816,9 +820,13 @@ def size(config, *, classes: Sequence[str] | None = None, availability: float = 
                        step_s=step_s, start=start, max_chip_temperature_k=max_chip_temperature_k,
                        variables=variables, nodes_per_class=nodes_per_class, margin_k=margin_k,
                        depth_of_discharge=design_cases, **problem_options)
+        cold_info = None
         if design_cases:
             hot, info = build_problem(case_config(config, "hot"), name, **options)
-            cold, _ = build_problem(case_config(config, "cold"), name, **options)
+            # the battery is sized in the cold case on the day of the longest eclipse within a year
+            # of the epoch (start="season"), unless the caller fixed the window's start
+            cold_start = COLD_CASE_START if start is None else start
+            cold, cold_info = build_problem(case_config(config, "cold"), name, **{**options, "start": cold_start})
             problem = CaseProblem(hot, cold)
         else:
             problem, info = build_problem(config, name, **options)
@@ -839,8 +847,11 @@ def size(config, *, classes: Sequence[str] | None = None, availability: float = 
             simulations=sims, iterations=opt["iterations"], message=opt["message"],
             window={"start_iso": info["start_iso"], "warmup_s": problem.warmup_steps * problem.dt_s,
                     "window_s": problem.window_steps * problem.dt_s, "step_s": problem.dt_s,
-                    "propagator": info["propagator"], "cases": bool(design_cases)},
-            screen_node_days=info["screen_node_days"], season_node_days=info["season_node_days"],
+                    "propagator": info["propagator"], "cases": bool(design_cases),
+                    **({"cold_start_iso": cold_info["start_iso"], "cold_propagator": cold_info["propagator"]}
+                       if cold_info else {})},
+            screen_node_days=info["screen_node_days"] + (cold_info["screen_node_days"] if cold_info else 0.0),
+            season_node_days=info["season_node_days"] + (cold_info["season_node_days"] if cold_info else 0.0),
             wall_s=time.perf_counter() - t0)
     return results
 
@@ -855,7 +866,9 @@ def format_sizing(results: dict[str, ClassSizing]) -> str:
         lines += [
             f"node class {name}: representative node(s) {', '.join(r.nodes)}; window {w['window_s'] / 3600:.2f} h "
             f"from {w['start_iso']} after {w['warmup_s'] / 3600:.2f} h warm-up, step {w['step_s']:g} s "
-            f"({w['propagator']}), eclipse fraction {c.eclipse_fraction:.3f}",
+            f"({w['propagator']}), eclipse fraction {c.eclipse_fraction:.3f}"
+            + (f"; cold case from {w['cold_start_iso']} ({w['cold_propagator']}), the day of the longest eclipse"
+               if "cold_start_iso" in w and w["cold_start_iso"] != w["start_iso"] else ""),
             f"  {'':<22}{'sized':>12}{'configured':>12}",
             f"  {'radiator area (m^2)':<22}{d['radiator_area_m2']:>12.2f}{c0['radiator_area_m2']:>12.2f}",
             f"  {'array area (m^2)':<22}{d['array_area_m2']:>12.2f}{c0['array_area_m2']:>12.2f}",

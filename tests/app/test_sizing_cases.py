@@ -25,7 +25,11 @@ def test_sized_design_keeps_its_margins_in_the_hot_and_cold_cases(tmp_path):
     config = load_config(path)
     nc = config.node_classes["compute"]
     assert nc.battery.max_depth_of_discharge == 0.3
-    result = sizing.size(config, orbits=2, warmup_orbits=1, margin_k=MARGIN_K, design_cases=True)["compute"]
+    # both cases from the epoch (start given), so that the ordinary runner re-simulates the windows exactly;
+    # without it the cold case would start on the day of the longest eclipse (the test below)
+    start = config.simulation.epoch.strftime("%Y-%m-%dT%H:%M:%SZ")
+    result = sizing.size(config, orbits=2, warmup_orbits=1, margin_k=MARGIN_K, design_cases=True,
+                         start=start)["compute"]
     assert result.feasible, sizing.format_sizing({"compute": result})
     chip_limit_k = 85.0 + 273.15  # the chips' operating_limits_c maximum
     assert result.limits["chip_k"] == pytest.approx(chip_limit_k - MARGIN_K)
@@ -66,3 +70,32 @@ def test_sized_design_keeps_its_margins_in_the_hot_and_cold_cases(tmp_path):
           f"array {d['array_area_m2']:.1f} m^2, battery {d['battery_capacity_j'] / 3.6e6:.1f} kWh, "
           f"{result.mass_kg:.0f} kg; re-simulated: hot-case peak chip {peak_hot_k - 273.15:.2f} C, "
           f"cold-case depth of discharge {1 - soc_min_cold:.3f}; {result.node_days:.1f} node-days, {result.wall_s:.0f} s")
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("start", [None, "2026-06-01T00:00:00Z"])
+def test_cold_case_starts_on_the_day_of_the_longest_eclipse_unless_a_start_is_given(tmp_path, monkeypatch, start):
+    """Issue 18: batteries are sized in the cold case and the longest eclipse. size(design_cases=True)
+    builds the hot case's window at the given start (the epoch by default) and the cold case's on
+    the day of the longest eclipse within a year (start="season", whose search
+    orbital_sim.analysis.eclipse_season is tested against the closed form in test_eclipse_season.py);
+    a start the caller gives applies to both."""
+    path = tmp_path / "small.toml"
+    path.write_text(_small_config_text())
+    config = load_config(path)
+    seen = []
+
+    def recording(cfg, name, **options):
+        seen.append((cfg.environment.case, options["start"]))
+        if len(seen) == 2:
+            raise _Stop
+        return None, {}
+
+    monkeypatch.setattr(sizing, "build_problem", recording)
+    with pytest.raises(_Stop):
+        sizing.size(config, design_cases=True, start=start)
+    assert seen == [("hot", start), ("cold", "season" if start is None else start)]
+    assert sizing.COLD_CASE_START == "season"
