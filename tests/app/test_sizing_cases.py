@@ -5,6 +5,7 @@ with the ordinary runner (`orbital_sim.run`, not the sizing code) in each case."
 
 from __future__ import annotations
 
+import datetime
 import math
 
 import numpy as np
@@ -99,3 +100,37 @@ def test_cold_case_starts_on_the_day_of_the_longest_eclipse_unless_a_start_is_gi
         sizing.size(config, design_cases=True, start=start)
     assert seen == [("hot", start), ("cold", "season" if start is None else start)]
     assert sizing.COLD_CASE_START == "season"
+
+
+def test_window_weeks_after_the_epoch_has_the_closed_form_eclipse(tmp_path):
+    """A window 15 days after the epoch (as the cold case's season day can be): the orbit is placed
+    at the window's start before the first step. Before the fix the first step located the shadow
+    contacts between the epoch's position and a point 15 days on: NaN, status non-finite, every
+    metric infinite. The eclipse fraction over the window against the cylindrical closed form at the
+    beta angle of the mean orbit there (J2 node regression, astropy Sun): within 0.005 (the conical
+    shadow's penumbra and the beta drift over the window)."""
+    from tests.reference import shadow_ref, sun_ref
+    from tests.reference.constants_ref import GM_EARTH_M3_S2, J2_EARTH, R_EARTH_EQ_M
+
+    path = tmp_path / "small.toml"
+    path.write_text(_small_config_text())
+    config = load_config(path, ["constellation.0.i_deg=[53.0]", "constellation.0.raan_deg=[90.0]"])
+    problem, info = sizing.build_problem(config, "compute", orbits=2, warmup_orbits=1, start="2026-04-04T00:00:00Z")
+    assert info["propagator"] == "j2_secular"
+    out = problem.evaluate(problem.base)
+    assert np.all(np.isfinite([out[k][0] for k in ("peak_chip_temperature_k", "min_state_of_charge", "availability")]))
+    # beta at the window's middle: mean orbit normal after the J2 node regression, Sun from astropy
+    a_m, inc = R_EARTH_EQ_M + 550e3, math.radians(53.0)
+    n = math.sqrt(GM_EARTH_M3_S2 / a_m**3)
+    raan_dot = -1.5 * n * J2_EARTH * (R_EARTH_EQ_M / a_m) ** 2 * math.cos(inc)
+    start_s = (problem.first_step + problem.warmup_steps) * problem.dt_s
+    mid_s = start_s + 0.5 * problem.window_steps * problem.dt_s
+    raan = math.radians(90.0) + raan_dot * mid_s
+    normal = np.array([math.sin(inc) * math.sin(raan), -math.sin(inc) * math.cos(raan), math.cos(inc)])
+    mid_iso = (config.simulation.epoch + datetime.timedelta(seconds=mid_s)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sun = np.asarray(sun_ref.sun_gcrs_m(mid_iso), dtype=float).reshape(3)
+    beta = math.asin(float(normal @ sun) / float(np.linalg.norm(sun)))
+    expected = float(shadow_ref.eclipse_fraction_cylindrical(550e3, beta))
+    assert expected > 0.3  # the case has a long eclipse
+    print(f"\neclipse fraction {out['eclipse_fraction'][0]:.4f}, cylindrical closed form {expected:.4f} (beta {math.degrees(beta):.2f} deg)")
+    assert out["eclipse_fraction"][0] == pytest.approx(expected, abs=0.005)  # measured 0.3686 against 0.3699
