@@ -612,6 +612,52 @@ def _pad_nodes(tree, n_pad: int):
         lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], n_pad, axis=0)], axis=0), tree)
 
 
+def _place_on_devices(devices, n_nodes: int, params, state, gstate, env):
+    """``(params, state, gstate, env)`` for the chunk function: with several devices the node
+    axis is padded (copies of the last node) to a multiple of their number and split along the
+    mesh axis ``node``, ``env`` replicated; with one device, unchanged."""
+    import jax
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    n_dev = len(devices)
+    if n_dev == 1:
+        return params, state, gstate, env
+    n_pad = (-n_nodes) % n_dev
+    mesh = Mesh(np.asarray(devices), ("node",))
+    by_node = NamedSharding(mesh, PartitionSpec("node"))
+    params = jax.device_put(_pad_nodes(params, n_pad), by_node)
+    state = jax.device_put(_pad_nodes(state, n_pad), by_node)
+    if gstate is not None:
+        gstate = jax.device_put(_pad_nodes(gstate, n_pad), by_node)
+    return params, state, gstate, jax.device_put(env, NamedSharding(mesh, PartitionSpec()))
+
+
+class _FaultLog:
+    """The nodes that stopped with a numerical fault: ``faults`` = [(name, t_s, status code)];
+    the first FAULT_MESSAGES_MAX are named in progress messages, then one line says more."""
+
+    def __init__(self, names, bar):
+        self.names, self.bar = names, bar
+        self.faults: list = []
+
+    def record(self, status, new, state, resumed: bool) -> None:
+        """Append the nodes flagged in ``new`` (``status``: their codes; ``state``: the chunk's
+        final state, holding the fault times)."""
+        if not new.any():  # the usual chunk: no fault times to pull from the device
+            return
+        fault_times = np.asarray(state.fault_time_s)
+        when = " (before the resume)" if resumed else ""
+        for i in np.nonzero(new)[0]:
+            t_fault, code = float(fault_times[i]), int(status[i])
+            self.faults.append((self.names[i], t_fault, code))
+            if len(self.faults) <= FAULT_MESSAGES_MAX:
+                self.bar.message(f"node {self.names[i]} stopped at t = {t_fault:.0f} s: "
+                                 f"{output.STATUS_FLAGS.get(code, 'fault')}{when}")
+            elif len(self.faults) == FAULT_MESSAGES_MAX + 1:
+                self.bar.message(f"more nodes stopped{when}; further faults are not listed here "
+                                 "(the file's status variable marks every faulted node)")
+
+
 # --------------------------------------------------------------------------------------------
 # The run
 # --------------------------------------------------------------------------------------------
@@ -713,10 +759,8 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
             first, stop_at = node_slice(len(fleet.names), *part)
             part_attrs = {"part_index": int(part[0]), "part_count": int(part[1]),
                           "part_first_node": first, "part_nodes_total": len(fleet.names)}
-            fleet = dataclasses.replace(
-                fleet, names=fleet.names[first:stop_at], node_class=fleet.node_class[first:stop_at],
-                params=jax.tree_util.tree_map(lambda x: x[first:stop_at], fleet.params),
-                state=jax.tree_util.tree_map(lambda x: x[first:stop_at], fleet.state))
+            fleet = model.select(slice(first, stop_at)).fleet(
+                jax.tree_util.tree_map(lambda x: x[first:stop_at], fleet.state))
         env = model.env
         total_steps = int(round(sim.duration_s / sim.step_s))
         steps_per_output = int(round(sim.output_every_s / sim.step_s))
@@ -834,18 +878,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                                    stored=(writer.read_restart() or ({}, None))[0] if resume else None)
             else:
                 rad = None
-            params = fleet.params
-            n_pad = (-n_nodes) % n_dev
-            if n_dev > 1:  # nodes split over the devices along the mesh axis "node"
-                from jax.sharding import Mesh, NamedSharding, PartitionSpec
-
-                mesh = Mesh(np.asarray(devices), ("node",))
-                by_node = NamedSharding(mesh, PartitionSpec("node"))
-                params = jax.device_put(_pad_nodes(params, n_pad), by_node)
-                state = jax.device_put(_pad_nodes(state, n_pad), by_node)
-                if gstate is not None:
-                    gstate = jax.device_put(_pad_nodes(gstate, n_pad), by_node)
-                env = jax.device_put(env, NamedSharding(mesh, PartitionSpec()))
+            params, state, gstate, env = _place_on_devices(devices, n_nodes, fleet.params, state, gstate, env)
 
             # compiled ahead, so that XLA's own memory figures check the plan (a short estimate
             # shrinks the chunk once, before any chunk runs)
@@ -887,24 +920,8 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                                                         fleet.names))
             for warning in filter(None, warnings_):
                 print(f"orbital-sim: {warning}", file=stream if stream is not None else sys.stderr, flush=True)
-            faults: list = []
-
-            def record_faults(status, new, state, resumed: bool) -> None:
-                """Append the nodes flagged in ``new`` to ``faults``; the first
-                FAULT_MESSAGES_MAX are named in progress messages, then one line says more."""
-                if not new.any():  # the usual chunk: no fault times to pull from the device
-                    return
-                fault_times = np.asarray(state.fault_time_s)
-                when = " (before the resume)" if resumed else ""
-                for i in np.nonzero(new)[0]:
-                    t_fault, code = float(fault_times[i]), int(status[i])
-                    faults.append((fleet.names[i], t_fault, code))
-                    if len(faults) <= FAULT_MESSAGES_MAX:
-                        bar.message(f"node {fleet.names[i]} stopped at t = {t_fault:.0f} s: "
-                                    f"{output.STATUS_FLAGS.get(code, 'fault')}{when}")
-                    elif len(faults) == FAULT_MESSAGES_MAX + 1:
-                        bar.message(f"more nodes stopped{when}; further faults are not listed here "
-                                    "(the file's status variable marks every faulted node)")
+            fault_log = _FaultLog(fleet.names, bar)
+            record_faults, faults = fault_log.record, fault_log.faults
 
             known_status = np.asarray(state.status)[:n_nodes]
             record_faults(known_status, known_status != 0, state, resumed=True)  # carried over
