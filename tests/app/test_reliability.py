@@ -154,16 +154,23 @@ def m_non_finite(draw, raw, sets):
     return {text}
 
 
+def _slot_fragments(text: str) -> set[str]:
+    """What a problem with the number at ``text`` may be reported as: its own path, or, for an
+    element of an array (``operating_limits_c[1]``), the array's key when the array is checked
+    as a whole (``operating_limits_c = [0.0, -85.0]: must be [min, max] with min < max``)."""
+    return {text, text.split("[", 1)[0] + " = "} if "[" in text else {text}
+
+
 def m_negative(draw, raw, sets):
     text, setter, value = draw(st.sampled_from(_numeric_slots(raw)))
     setter(-(abs(value) or 1.0) * draw(st.sampled_from([1, 2, 1000])))
-    return {text}
+    return _slot_fragments(text)
 
 
 def m_huge(draw, raw, sets):
     text, setter, _ = draw(st.sampled_from(_numeric_slots(raw)))
     setter(draw(st.sampled_from([1e300, 1e30, 1e20, 2**62, 10**30])))
-    return {text}
+    return _slot_fragments(text)
 
 
 def m_missing_key(draw, raw, sets):
