@@ -371,11 +371,8 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
             battery_j / params.battery.capacity_j, params.compute.throttle_temperature_k, params.compute.throttle_band_k,
             params.battery.throttle_soc, floor_soc,
         )
-        flows = power_step(
-            array_power_w, bus_demand_w, compute_nominal_w, utilization,
-            battery_j, params.battery.capacity_j, params.battery.floor_j,
-            params.battery.charge_efficiency, params.battery.discharge_efficiency, dt_sub,
-        )
+        flows = power_step(array_power_w, bus_demand_w, compute_nominal_w, utilization, battery_j, params.battery,
+                           dt_sub)
         extracted_w = array_power_w - flows["shed_w"]
         bus_heat_w = flows["bus_w"]
         heater_w = None

@@ -64,13 +64,16 @@ def compute_utilization(array_power_w, bus_power_w, compute_power_nominal_w, uti
     return covered + _soc_ramp(state_of_charge, throttle_soc, floor_soc) * (wanted - covered)
 
 
-def power_step(array_power_w, bus_power_w, compute_power_nominal_w, utilization, battery_energy_j,
-               capacity_j, floor_j, charge_efficiency, discharge_efficiency, dt_s):
-    """Balance one step. Scalars in. Returns a dict of scalars:
+def power_step(array_power_w, bus_power_w, compute_power_nominal_w, utilization, battery_energy_j, battery, dt_s):
+    """Balance one step. Scalars in, and the node's battery group ``battery``
+    (kernels.model.BatteryParams: ``capacity_j``, ``floor_j`` [J], ``charge_efficiency``,
+    ``discharge_efficiency`` [1]). Returns a dict of scalars:
 
     ``battery_energy_j`` (end of step), ``charge_w``, ``discharge_w``, ``shed_w``,
     ``compute_w`` (served), ``bus_w`` (served), ``unmet_w``, ``battery_heat_w``.
     """
+    capacity_j, floor_j = battery.capacity_j, battery.floor_j
+    charge_efficiency, discharge_efficiency = battery.charge_efficiency, battery.discharge_efficiency
     compute_demand_w = compute_power_nominal_w * utilization
     demand_w = bus_power_w + compute_demand_w
     net_w = array_power_w - demand_w

@@ -215,9 +215,7 @@ def _workload(name: str, config, algorithms, params, state, env, steps: int, dev
             def body(p, c, env, k):
                 def one(pp, e):
                     f = power_step(40e3 * (1.0 + 0.5 * jnp.sin(k * 0.1)), pp.bus_power_w,
-                                   pp.accelerators * pp.accelerator_power_w, pp.utilization, e,
-                                   pp.battery_capacity_j, pp.battery_floor_j, pp.charge_efficiency,
-                                   pp.discharge_efficiency, STEP_S)
+                                   pp.accelerators * pp.accelerator_power_w, pp.utilization, e, pp.battery, STEP_S)
                     return f["battery_energy_j"]
                 return jax.vmap(one)(p, c)
             run, carry = scan(body, state.battery_energy_j)

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from orbital_sim.kernels.model import BatteryParams
 from orbital_sim.kernels.power import array_efficiency, power_step, throttle_factor
 from tests.reference import power_ref
 
@@ -13,9 +14,12 @@ LEDGER_REL_TOL = 1e-9
 
 
 def _kernel_loop(p_array_w, throttle, *, p_bus_w, p_comp_w, u0, e0_j, cap_j, floor_j, eta_c, eta_d, dt_s):
+    battery = BatteryParams(capacity_j=cap_j, floor_j=floor_j, throttle_soc=0.0, charge_efficiency=eta_c,
+                            discharge_efficiency=eta_d, component=None)
+
     def body(e, x):
         p_arr, thr = x
-        out = power_step(p_arr, p_bus_w, p_comp_w, u0 * thr, e, cap_j, floor_j, eta_c, eta_d, dt_s)
+        out = power_step(p_arr, p_bus_w, p_comp_w, u0 * thr, e, battery, dt_s)
         return out["battery_energy_j"], out
 
     _, out = jax.lax.scan(body, jnp.asarray(e0_j), (jnp.asarray(p_array_w), jnp.asarray(throttle)))
