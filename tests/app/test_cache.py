@@ -90,6 +90,7 @@ def test_concurrent_runs_share_the_cache_and_the_next_run_loads_it(tmp_path):
         np.testing.assert_array_equal(a["temperature"][...], b["temperature"][...])
 
 
+@pytest.mark.slow
 def test_unusable_cache_warns_once_and_off_switches_write_nothing(tmp_path):
     """XDG_CACHE_HOME names a file: one warning line, the run goes on uncached. --no-cache (which
     sets ORBITAL_SIM_COMPILATION_CACHE=off for the run): no cache directory is made, no warning."""

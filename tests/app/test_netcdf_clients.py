@@ -150,6 +150,7 @@ def test_run_shows_progress_and_ends_with_the_info_summary(cli_run, capsys):
     assert table in info
 
 
+@pytest.mark.slow
 def test_quiet_run_prints_only_the_final_line(tmp_path):
     args = [sys.executable, "-m", "orbital_sim.cli", "run", str(DEFAULT), "-o", str(tmp_path / "q.h5"), "-q",
             "--set", "simulation.duration_s=120", "--set", "constellation.0.nodes_per_plane=1",

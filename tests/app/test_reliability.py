@@ -586,7 +586,9 @@ def _start_and_wait_for_chunk(cmd, scenario, chunk: int):
     pytest.fail(f"the run ended before chunk {chunk}:\n" + "".join(lines))
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name)
+# SIGTERM takes the same handler as SIGINT (slow); SIGKILL none
+@pytest.mark.parametrize("sig", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow), signal.SIGKILL],
+                         ids=lambda s: s.name)
 def test_signal_mid_run_keeps_chunks_and_resume_is_identical(scenario, tmp_path, sig):
     out = tmp_path / "out.h5"
     proc, lines = _start_and_wait_for_chunk_2(scenario, out)

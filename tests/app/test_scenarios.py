@@ -101,8 +101,8 @@ def test_every_scenario_has_a_case():
     assert sorted(p.name for p in CONFIGS.glob("*.toml")) == sorted(CASES)
 
 
-# default.toml runs in test_run.py and test_settled.py; the Starlink-like shell checks only that it runs
-SLOW_CASES = ("default.toml", "starlink_like_shell.toml")
+# default.toml runs in test_run.py and test_settled.py; the Starlink-like shell checks only that it runs;
+SLOW_CASES = ("default.toml", "starlink_like_shell.toml", "sweep_altitude_ltan.toml")  # sweeps: test_sweep.py
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_CASES else n
