@@ -271,21 +271,29 @@ def select_nodes(names: Sequence[str], patterns: Iterable[str] | None) -> list[i
     return sorted(chosen)
 
 
+def _no_events_message(path) -> str:
+    return (f"{path}: no events group (written before orbital_sim located contacts inside the step, "
+            "or not a result file)")
+
+
+def _names_and_epoch(f) -> tuple[list[str], _dt.datetime]:
+    """An open result file's node names and its epoch (UTC)."""
+    from orbital_sim import timescales
+
+    names = [n.decode() if isinstance(n, bytes) else str(n) for n in f["node"][...]]
+    epoch_attr = f.attrs["epoch"]
+    return names, timescales.parse_epoch(epoch_attr.decode() if isinstance(epoch_attr, bytes) else str(epoch_attr))
+
+
 def event_records(path, patterns: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """The contacts of the chosen nodes as records {node, kind, t_s, time}, by node then time."""
     import h5py
 
-    from orbital_sim import timescales
-
     with h5py.File(path, "r") as f:
         if GROUP not in f:
-            raise ValueError(f"{path}: no events group (written before orbital_sim located contacts "
-                             "inside the step, or not a result file)")
-        names = [n.decode() if isinstance(n, bytes) else str(n) for n in f["node"][...]]
-        epoch_attr = f.attrs["epoch"]
-        epoch_iso = epoch_attr.decode() if isinstance(epoch_attr, bytes) else str(epoch_attr)
+            raise ValueError(_no_events_message(path))
+        names, epoch = _names_and_epoch(f)
         ev = read_events(f)
-    epoch = timescales.parse_epoch(epoch_iso)
     chosen = set(select_nodes(names, patterns))
     order = np.lexsort((ev["time"], ev["node"]))
     out = []
@@ -313,20 +321,14 @@ def pass_records(path, patterns: Iterable[str] | None = None) -> list[dict[str, 
     sample."""
     import h5py
 
-    from orbital_sim import timescales
-
     with h5py.File(path, "r") as f:
         if GROUP not in f and PASSES_GROUP not in f:
-            raise ValueError(f"{path}: no events group (written before orbital_sim located contacts "
-                             "inside the step, or not a result file)")
-        names = [n.decode() if isinstance(n, bytes) else str(n) for n in f["node"][...]]
-        epoch_attr = f.attrs["epoch"]
-        epoch_iso = epoch_attr.decode() if isinstance(epoch_attr, bytes) else str(epoch_attr)
+            raise ValueError(_no_events_message(path))
+        names, epoch = _names_and_epoch(f)
         passes = read_passes(f)
         if passes is None:
             t = f["time"][...]
             passes = eclipse_passes(read_events(f), len(names), float(t[-1]) if t.size else 0.0)
-    epoch = timescales.parse_epoch(epoch_iso)
     chosen = set(select_nodes(names, patterns))
     out = []
     for j in np.lexsort((passes["start"], passes["node"])):
