@@ -561,17 +561,18 @@ def build_problem(config, class_name: str, *, availability: float = 0.99, orbits
         params_all = dataclasses.replace(params_all, throttle_temperature_k=params_all.throttle_temperature_k
                                          + THROTTLE_OFF_K)
 
-    def state_at(first_step):
-        """The fleet's state with the orbit placed at the window's start. A window after the epoch
-        uses j2_secular, which needs no state to get there, but the first step locates the shadow
-        contacts between the state's position and the step's end: left at the epoch's position,
-        a jump of days gave NaN (status non-finite; 15 days at 30 s steps, measured)."""
+    def state_at(idx, first_step):
+        """The state of nodes ``idx`` with the orbit placed at the window's start. A window after
+        the epoch uses j2_secular, which needs no state to get there, but the first step locates
+        the shadow contacts between the state's position and the step's end: left at the epoch's
+        position, a jump of days gave NaN (status non-finite; 15 days at 30 s steps, measured)."""
+        state = take(fleet.state, idx)
         if first_step == 0:
-            return fleet.state
+            return state
         t_s = first_step * dt_s
         r, v = jax.vmap(lambda p, r0, v0: model.propagator.advance(p, r0, v0, t_s, dt_s, env))(
-            fleet.params.orbit, fleet.state.r_eci_m, fleet.state.v_eci_m_s)
-        return dataclasses.replace(fleet.state, r_eci_m=r, v_eci_m_s=v)
+            take(fleet.params.orbit, idx), state.r_eci_m, state.v_eci_m_s)
+        return dataclasses.replace(state, r_eci_m=r, v_eci_m_s=v)
 
     def problem_for(idx, first_step):
         m = {k: jnp.asarray(np.tile(v, (len(idx), 1))) for k, v in masks_one.items()}
@@ -584,7 +585,7 @@ def build_problem(config, class_name: str, *, availability: float = 0.99, orbits
                               "lengthen the step or use fewer nodes")
         return SizingProblem(
             class_name=class_name, node_names=[fleet.names[i] for i in idx], params=take(params_all, idx),
-            state=take(state_at(first_step), idx), env=env, propagator=model.propagator, shadow_fn=shadow_fn,
+            state=state_at(idx, first_step), env=env, propagator=model.propagator, shadow_fn=shadow_fn,
             albedo_model=albedo_model, first_step=first_step, warmup_steps=warmup_steps, window_steps=window_steps,
             orbit_steps=orbit_steps, dt_s=dt_s, base=base, masks=m, limits=limits, mass=mass,
             variables=[v for v in VARIABLES if v in variables])
