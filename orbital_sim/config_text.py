@@ -85,6 +85,19 @@ def _suggest(word, candidates) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def find_element(items: list, segment: str) -> tuple[int | None, int, list]:
+    """Where a key-path ``segment`` points in an array of tables (``--set`` and ``[sweep]``
+    address elements the same way): ``(index, named, names)``. An integer segment is the index
+    (not checked against the length); otherwise the index of the one element whose ``name`` is
+    ``segment``, or None when ``named`` (how many elements carry that name) is not 1. ``names``:
+    the names the elements carry, for the message."""
+    if re.fullmatch(r"\d+", segment):
+        return int(segment), 0, []
+    named = [i for i, item in enumerate(items) if isinstance(item, dict) and item.get("name") == segment]
+    names = [item["name"] for item in items if isinstance(item, dict) and "name" in item]
+    return (named[0] if len(named) == 1 else None), len(named), names
+
+
 def _toml_string(s: str) -> str:
     out = ['"']
     for ch in s:

@@ -44,7 +44,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from orbital_sim.config_text import MAX_NODES, ConfigError, _fmt, _join, _suggest, dumps_toml
+from orbital_sim.config_text import MAX_NODES, ConfigError, _fmt, _join, _suggest, dumps_toml, find_element
 
 __all__ = [
     "MAX_VARIANTS",
@@ -148,18 +148,13 @@ def _locate(raw: dict, path: str):
         where = ".".join(segments[:depth]) or "the config"
         last = depth == len(segments) - 1
         if isinstance(node, list):
-            if re.fullmatch(r"\d+", seg):
-                k = int(seg)
-                if k >= len(node):
-                    return None, f"{where} has {len(node)} entries (index 0..{len(node) - 1})"
-            else:
-                named = [i for i, item in enumerate(node) if isinstance(item, dict) and item.get("name") == seg]
-                if len(named) != 1:
-                    names = [item.get("name") for item in node if isinstance(item, dict) and "name" in item]
-                    what = "no element" if not named else f"{len(named)} elements"
-                    return None, (f"{where} has {what} named {seg!r}; use an index 0..{len(node) - 1}"
-                                  + (f" or one of the names {names}" if names else ""))
-                k = named[0]
+            k, named, names = find_element(node, seg)
+            if k is None:
+                what = "no element" if not named else f"{named} elements"
+                return None, (f"{where} has {what} named {seg!r}; use an index 0..{len(node) - 1}"
+                              + (f" or one of the names {names}" if names else ""))
+            if k >= len(node):
+                return None, f"{where} has {len(node)} entries (index 0..{len(node) - 1})"
             if last:
                 return (node, k), None
             node = node[k]

@@ -6,12 +6,11 @@ from __future__ import annotations
 import copy
 import importlib.resources
 import os
-import re
 import tomllib
 from pathlib import Path
 from typing import Any, Iterable
 
-from orbital_sim.config_text import ConfigError, _fmt, _suggest, dumps_toml
+from orbital_sim.config_text import ConfigError, _fmt, _suggest, dumps_toml, find_element
 from orbital_sim.config.types import Config
 from orbital_sim.config.schema import _typename
 from orbital_sim.config.checker import validate_dict
@@ -90,20 +89,16 @@ def apply_overrides(raw: dict, overrides: Iterable[str]) -> dict:
             where = ".".join(segments[:depth]) or "the config"
             last = depth == len(segments) - 1
             if isinstance(node, list):
-                if re.fullmatch(r"\d+", seg):
-                    k = int(seg)
-                else:  # the name of an element, as in [sweep] (surfaces.radiator, constellation.dawn-dusk)
-                    named = [i for i, item in enumerate(node) if isinstance(item, dict) and item.get("name") == seg]
-                    if len(named) != 1:
-                        names = [item["name"] for item in node if isinstance(item, dict) and "name" in item]
-                        what = "no element" if not named else f"{len(named)} elements"
-                        problems.append(
-                            f"override {_fmt(text)}: {where} is an array with {what} named {_fmt(seg)}; index it "
-                            f"with an integer{f' 0..{len(node) - 1}' if node else ''}"
-                            + (f" or one of the names {names}{_suggest(seg, names)}" if names else "")
-                        )
-                        break
-                    k = named[0]
+                # an index or the name of an element, as in [sweep] (surfaces.radiator, constellation.dawn-dusk)
+                k, named, names = find_element(node, seg)
+                if k is None:
+                    what = "no element" if not named else f"{named} elements"
+                    problems.append(
+                        f"override {_fmt(text)}: {where} is an array with {what} named {_fmt(seg)}; index it "
+                        f"with an integer{f' 0..{len(node) - 1}' if node else ''}"
+                        + (f" or one of the names {names}{_suggest(seg, names)}" if names else "")
+                    )
+                    break
                 if k >= len(node):
                     span = f"index 0..{len(node) - 1}" if node else "none to index"
                     problems.append(f"override {_fmt(text)}: {where} has {len(node)} entries ({span})")
