@@ -8,7 +8,7 @@ from orbital_sim import cli, health
 from orbital_sim.config import load_config
 from orbital_sim.output import read_summary
 from orbital_sim.runner import run
-from tests.app.scenario_text import default_node_class_toml
+from tests.app.scenario_text import ONE_NODE_550KM_53DEG, default_node_class_toml
 
 ONE_NODE = """
 [simulation]
@@ -21,17 +21,7 @@ integrator = "rk4"
 
 [output]
 variables = ["state_of_charge", "load_power", "energy_unmet", "temperature", "sunlit_fraction", "battery_power"]
-
-[[constellation]]
-type = "elements"
-node_class = "compute"
-a_km = [6928.137]
-e = [0.0]
-i_deg = [53.0]
-raan_deg = [0.0]
-argp_deg = [0.0]
-mean_anomaly_deg = [0.0]
-"""
+""" + ONE_NODE_550KM_53DEG
 
 
 def one_node_config(tmp_path, overrides=(), duration_s=3600.0, step_s=10.0, output_every_s=60.0):

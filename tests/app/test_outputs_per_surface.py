@@ -27,7 +27,7 @@ from orbital_sim import cli
 from orbital_sim.config import load_config
 from orbital_sim.output import _read_restart
 from orbital_sim.runner import run
-from tests.app.scenario_text import default_node_class_toml, vectors_km
+from tests.app.scenario_text import ONE_NODE_550KM_53DEG, default_node_class_toml, vectors_km
 from tests.reference.constants_ref import AU_M, GM_EARTH_M3_S2, J2_EARTH, R_EARTH_EQ_M
 
 STEP_S = 10.0
@@ -68,17 +68,7 @@ variables = {VARIABLES!r}
 """.replace("'", '"') + constellation + default_node_class_toml() + PLATES
 
 
-INCLINED = """
-[[constellation]]
-type = "elements"
-node_class = "compute"
-a_km = [6928.137]
-e = [0.0]
-i_deg = [53.0]
-raan_deg = [0.0]
-argp_deg = [0.0]
-mean_anomaly_deg = [0.0]
-"""
+INCLINED = ONE_NODE_550KM_53DEG
 A_M = R_EARTH_EQ_M + 550e3
 V_CIRCULAR = math.sqrt(GM_EARTH_M3_S2 * (1 + 1.5 * J2_EARTH * (R_EARTH_EQ_M / A_M) ** 2) / A_M)
 
