@@ -2,7 +2,9 @@
 
 * flops and bytes per node-step from XLA's cost analysis of ONE vmapped step (a scan's body is
   counted once by the cost analysis, so the step is compiled on its own here);
-* the number of kernels ("thunks") XLA launches per step, from the compiled chunk's HLO;
+* the number of kernels ("thunks") in the step's loop body of the compiled chunk's HLO, the
+  loops inside it, and the kernels actually launched per step (a profiler trace: a loop's
+  body counts once per iteration); YNNPACK fusions left in the chunk (``ynn_fusions``);
 * the measured time per node-step (median of repeats, compile excluded);
 * the machine's measured ceiling for the same kind of code: a fused element-wise float64
   polynomial (multiply-adds only) over the same node count, in GFLOP/s;
@@ -17,6 +19,28 @@ import re
 import statistics
 import sys
 import time
+
+
+def kernels_launched(compiled, args) -> int:
+    """Kernels (XLA thunks: fusions, dots, copies, loops) executed by one call of ``compiled``,
+    counted in a profiler trace: a loop's body counts once per iteration."""
+    import glob
+    import gzip
+    import tempfile
+
+    import jax
+
+    with tempfile.TemporaryDirectory() as tmp:
+        with jax.profiler.trace(tmp, create_perfetto_trace=True):
+            jax.block_until_ready(compiled(*args))
+        path = glob.glob(f"{tmp}/**/*.trace.json.gz", recursive=True)[0]
+        with gzip.open(path) as f:
+            trace = json.load(f)
+    events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    # HLO instruction names ("multiply_reduce_fusion.4", "dot.16", "while.3"); not the runtime's
+    # own events ("ThunkExecutor::Execute", "end: ...", Python frames "$...")
+    name = re.compile(r"^[a-z][\w.-]*$")
+    return sum(1 for e in events if e.get("ph") == "X" and name.match(str(e.get("name", ""))))
 
 
 def main(argv=None) -> int:
@@ -57,6 +81,7 @@ def main(argv=None) -> int:
     body = max(bodies, key=lambda c: c.count(" fusion("))
     kinds = re.findall(r"= \S+ ([\w-]+)\(", body)
     thunks = sum(k not in ("get-tuple-element", "constant", "parameter", "bitcast", "tuple") for k in kinds)
+    loops = kinds.count("while")  # loops inside the step (each runs its body's kernels per iteration)
     jax.block_until_ready(compiled(*cargs))
     times = []
     for _ in range(3):
@@ -65,6 +90,7 @@ def main(argv=None) -> int:
         times.append(time.perf_counter() - t0)
     steps = outputs * STEPS_PER_OUTPUT
     s_per_node_step = statistics.median(times) / (n * steps)
+    launched = kernels_launched(compiled, cargs) / steps
 
     # the ceiling: 64 dependent multiply-adds per element, fused into one loop over the nodes
     x = jnp.linspace(0.1, 0.9, n)
@@ -90,6 +116,7 @@ def main(argv=None) -> int:
         "benchmark": "profile_step", "nodes": n, "steps": steps, "device": device_description(jax.local_devices()[:1]),
         "dtype": "float64", "flops_per_node_step": flops, "transcendentals_per_node_step": transcendentals,
         "bytes_per_node_step": bytes_accessed, "kernels_per_step": thunks,
+        "kernels_launched_per_step": launched, "loops_in_step": loops, "ynn_fusions": hlo.count("ynn_fusion"),
         "ns_per_node_step": s_per_node_step * 1e9, "node_steps_per_s": 1.0 / s_per_node_step,
         "achieved_gflop_s": achieved / 1e9, "ceiling_gflop_s_fused_fma": ceiling / 1e9,
         "fraction_of_ceiling": achieved / ceiling,

@@ -32,6 +32,47 @@ from .shadow import beta_angle
 from .sun import sun_position_eci
 from .thermal import thermal_step
 
+#: XLA options of the compiled chunk. On the CPU, XLA (jaxlib 0.10) hands some reductions to
+#: YNNPACK ("ynn_fusion" kernels); for the step's small reductions (over substeps, components,
+#: surfaces) those ran slower than XLA's own loops: the default step (60 s, 4 substeps) at
+#: 10,000 nodes on one CPU device took 2,380-2,580 ns per node-step with them and 1,825-1,870
+#: without (this 2-core machine, same sitting). Limiting YNNPACK to matrix products removes
+#: them. A debug option of XLA's CPU backend: other backends ignore it.
+CHUNK_COMPILER_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_DOT"}
+
+
+
+def _inside_trace() -> bool:
+    """True while JAX traces (an outer jit, grad, vmap): compiler options are refused there."""
+    try:
+        from jax._src import core as _core
+
+        return not _core.trace_state_clean()
+    except (ImportError, AttributeError):  # a JAX without it: the call's arguments tell
+        return False
+
+
+class _TopLevelOptions:
+    """``jax.jit(fn)`` compiled with :data:`CHUNK_COMPILER_OPTIONS` when called (or lowered) at
+    the top level, and a plain ``jax.jit(fn)`` inside another trace (gradients through the chunk,
+    an outer jit), where JAX accepts compiler options only on the outermost function."""
+
+    def __init__(self, fn):
+        self._top = jax.jit(fn, compiler_options=CHUNK_COMPILER_OPTIONS)
+        self._nested = jax.jit(fn)
+        self.__wrapped__ = fn
+
+    def _pick(self, args, kwargs):
+        traced = any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves((args, kwargs)))
+        return self._nested if traced or _inside_trace() else self._top
+
+    def __call__(self, *args, **kwargs):
+        return self._pick(args, kwargs)(*args, **kwargs)
+
+    def lower(self, *args, **kwargs):
+        return self._pick(args, kwargs).lower(*args, **kwargs)
+
+
 STATUS_OK = 0
 STATUS_NON_FINITE = 1
 STATUS_BELOW_SURFACE = 2
@@ -651,4 +692,4 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
         (state, _), samples = jax.lax.scan(one_output, (state, diag0), xs)
         return state, samples
 
-    return jax.jit(chunk)
+    return _TopLevelOptions(chunk)

@@ -2,7 +2,8 @@
 
 Every measurement is one JSON-ready dict (SPEC section 8): benchmark, device, dtype, nodes,
 steps, node_steps_per_s (the median over repeats, compilation excluded), compile_s, the
-individual times, and, when the plain-NumPy baselines of ``benchmarks/numpy_baselines.py`` can be
+individual times, ``ns_per_node_step`` and ``node_days_per_s`` (simulated node-days per second
+at the benchmark's step, ``step_s``), and, when the plain-NumPy baselines of ``benchmarks/numpy_baselines.py`` can be
 imported (a source checkout), the NumPy two-body + J2 RK4 orbit-only propagation of the same
 nodes and steps measured in the same process, with the ratio.
 
@@ -277,6 +278,14 @@ def run_benchmark(name: str, n_nodes: int, *, steps: int = 720, repeats: int = 3
         "device": device_description(devices), "devices": len(devices), "dtype": dtype,
         "jax": jax.__version__, "python": platform.python_version(),
     }
+    if name != "sun":
+        # what users wait for: simulated node-days per second at this step (STEP_S, the
+        # integrator of the default scenario read at 10 s: rk8, well under 1 mm a day in LEO)
+        result["step_s"] = STEP_S
+        result["ns_per_node_step"] = 1e9 / result["node_steps_per_s"]
+        result["node_days_per_s"] = result["node_steps_per_s"] * STEP_S / 86400.0
+    if name in ("full_step", "orbit_only"):
+        result["integrator"] = model.integrator
     if unroll != 1:
         result["unroll"] = unroll
     if name == "sun":
@@ -289,6 +298,18 @@ def run_benchmark(name: str, n_nodes: int, *, steps: int = 720, repeats: int = 3
         result["baseline"] = None
         result["baseline_note"] = "benchmarks/numpy_baselines.py not found (installed without the source tree)"
     return result
+
+
+def one_node_step_cost_us(*, steps: int = 720, repeats: int = 3, dtype: str = "float64", devices=None) -> float:
+    """The full step's fixed cost: microseconds per step of ONE node on one device (what a
+    step costs before there are nodes to share it: kernel launches, loops, the Sun), the median
+    over ``repeats``."""
+    import jax
+
+    devices = list(devices) if devices is not None else jax.local_devices()
+    result = run_benchmark("full_step", 1, steps=steps, repeats=repeats, dtype=dtype, devices=devices[:1],
+                           baseline=False)
+    return 1e6 / result["node_steps_per_s"]
 
 
 def parse_nodes(text: str) -> list[int]:
@@ -316,7 +337,11 @@ def format_line(result: dict) -> str:
                 f" (ratio {result['ratio_vs_baseline']:.2f})")
     return (f"{result['benchmark']:11s} {result['nodes']:>8d} nodes x {result['steps']} steps: "
             f"{result['node_steps_per_s']:.3g} node-steps/s (median of {result['repeats']}, "
-            f"compile {result['compile_s']:.1f} s) on {result['device']}, {result['dtype']}{base}")
+            f"compile {result['compile_s']:.1f} s) on {result['device']}, {result['dtype']}{base}"
+            + (f"; {result['node_days_per_s']:.3g} node-days/s at {result['step_s']:g} s steps"
+               if "node_days_per_s" in result else "")
+            + (f"; one node: {result['one_node_us_per_step']:.3g} us per step" if "one_node_us_per_step" in result
+               else ""))
 
 
 def emit(result: dict, as_json: bool, stream=None) -> None:

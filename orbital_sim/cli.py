@@ -532,7 +532,7 @@ def cmd_size(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from orbital_sim.bench import WORKLOADS, BenchError, emit, parse_nodes, run_benchmark
+    from orbital_sim.bench import WORKLOADS, BenchError, emit, one_node_step_cost_us, parse_nodes, run_benchmark
 
     try:
         nodes = parse_nodes(args.nodes)
@@ -564,10 +564,16 @@ def cmd_bench(args) -> int:
             _print_err(f"orbital-sim: bench: --cpu-devices {numbers['--cpu-devices']}: JAX started with "
                        f"{len(devices)} CPU devices (XLA_FLAGS or {CPU_DEVICES_ENV} set them before it started)")
             return EXIT_USAGE
+    one_node_us = None
+    if "full_step" in names:  # the per-step fixed cost, reported beside every full-step rate
+        one_node_us = one_node_step_cost_us(steps=numbers["--steps"], repeats=numbers["--repeats"], dtype=args.dtype,
+                                            devices=devices)
     for name in names:
         for n in nodes:
             result = run_benchmark(name, n, steps=numbers["--steps"], repeats=numbers["--repeats"], dtype=args.dtype,
                                    devices=devices, baseline=not args.no_baseline)
+            if name == "full_step":
+                result["one_node_us_per_step"] = one_node_us
             emit(result, args.json)
     return EXIT_OK
 

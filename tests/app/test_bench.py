@@ -34,6 +34,13 @@ def test_bench_json_lines_have_the_spec_fields(capsys):
         # the NumPy orbit-only baseline of the same nodes and steps, measured in the same run
         assert r["baseline"] == "numpy_rk4_j2_orbit_only" and r["baseline_node_steps_per_s"] > 0
         assert r["ratio_vs_baseline"] == pytest.approx(r["node_steps_per_s"] / r["baseline_node_steps_per_s"])
+        # node-days per second at the stated step, and the time of one node-step
+        assert r["node_days_per_s"] == pytest.approx(r["node_steps_per_s"] * r["step_s"] / 86400.0, rel=1e-12)
+        assert r["ns_per_node_step"] == pytest.approx(1e9 / r["node_steps_per_s"], rel=1e-12)
+        assert r["integrator"] == "rk8"
+    # the full step's fixed cost: one node on one device, microseconds per step
+    full = lines[0]
+    assert 0 < full["one_node_us_per_step"] < 1e5 and "one_node_us_per_step" not in lines[1]
 
 
 @pytest.mark.parametrize("argv, message", [

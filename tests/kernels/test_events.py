@@ -135,3 +135,53 @@ def test_thermal_substeps_keep_the_energy_ledger(shell_runs):
         stored = float(np.sum(np.asarray(p.heat_capacity_j_k) * (np.asarray(state.temperature_k[0]) - 293.15)))
         balance = float(acc.absorbed_j[0] + acc.electric_heat_j[0] - acc.emitted_j[0])
         assert abs(stored - balance) < 1e-9 * float(acc.absorbed_j[0]), (sub, stored, balance)
+
+
+def test_sorting_network_sorts_every_zero_one_input():
+    """The 6-key network of events._sorted: by the 0-1 principle a comparator network that
+    sorts all 64 inputs of zeros and ones sorts every input; also random reals with ties."""
+    from orbital_sim.kernels.events import _sorted
+
+    bits = np.array([[(k >> i) & 1 for i in range(6)] for k in range(64)], dtype=np.float64)
+    np.testing.assert_array_equal(np.asarray(jax.vmap(_sorted)(jnp.asarray(bits))), np.sort(bits, axis=1))
+    x = np.random.default_rng(3).choice([0.1, 0.25, 0.5, 1.0, 0.7], size=(500, 6))
+    np.testing.assert_array_equal(np.asarray(jax.vmap(_sorted)(jnp.asarray(x))), np.sort(x, axis=1))
+
+
+def test_cubic_root_against_bisection_on_random_cubics():
+    """events._cubic_root (4 bisections, regula falsi, 5 safeguarded Newton steps) against 60
+    halvings in NumPy on 30,000 random cubics through 4 samples at theta = 0, 1/3, 2/3, 1
+    (scales 1 to 1e-6, as contact functions of very different size), in every third where the
+    samples change sign and the cubic crosses zero once (sign changes on a 2,001-point grid):
+    99.99 % within 1e-12 of the step and every one within 1e-6 (60 us at a 60 s step; a root
+    next to a second one, a contact that nearly grazes, converges more slowly). On 450,000
+    such thirds (three seeds) one was off by more than 1e-12: 7e-8. The power basis
+    reproduces the samples to rounding."""
+    from orbital_sim.kernels.events import _cubic_coefficients, _cubic_root, _horner
+
+    rng = np.random.default_rng(1)
+    n = 30000
+    y = rng.normal(size=(4, n)) * rng.choice([1.0, 1e-3, 1e-6], size=n)
+    coefficients = _cubic_coefficients(tuple(jnp.asarray(v) for v in y))
+    c_np = [np.asarray(v) for v in coefficients]
+    grid = np.array([0.0, 1.0 / 3.0, 2.0 / 3.0, 1.0])
+    for k in range(4):  # the cubic passes through its samples
+        np.testing.assert_allclose(_horner(c_np, grid[k]), y[k], rtol=0, atol=1e-14 * np.abs(y).max())
+    errors = []
+    for k in range(3):
+        lo, hi = grid[k], grid[k + 1]
+        root = np.asarray(jax.jit(_cubic_root)(coefficients, jnp.full(n, lo), jnp.full(n, hi), jnp.asarray(y[k]),
+                                               jnp.asarray(y[k + 1])))
+        a, b, fa = np.full(n, lo), np.full(n, hi), y[k].copy()
+        for _ in range(60):
+            m = 0.5 * (a + b)
+            fm = _horner(c_np, m)
+            right = fm * fa > 0
+            a, fa, b = np.where(right, m, a), np.where(right, fm, fa), np.where(right, b, m)
+        values = _horner(c_np, np.linspace(lo, hi, 2001)[:, None])
+        once = np.sum(np.diff(np.sign(values), axis=0) != 0, axis=0) == 1
+        errors.append(np.abs(root - 0.5 * (a + b))[once & ((y[k] > 0) != (y[k + 1] > 0))])
+    errors = np.concatenate(errors)
+    assert errors.size > 40000  # about half the thirds change sign
+    assert np.mean(errors < 1e-12) >= 0.9999
+    assert errors.max() < 1e-6
