@@ -56,11 +56,13 @@ def _chunk(n, dtype, steps):
 
     from orbital_sim.bench import STEPS_PER_OUTPUT, default_model
     from orbital_sim.kernels.model import make_chunk_fn
+    from orbital_sim.kernels.thermal import coupling_pattern
 
     config, model, state = default_model(n, dtype)
     params, env = model.params, model.env
     fn = make_chunk_fn(model.propagator, model.shadow_fn, STEPS_PER_OUTPUT, steps // STEPS_PER_OUTPUT,
-                       ("temperature", "battery_energy", "sunlit_fraction"), albedo_model=model.albedo_model)
+                       ("temperature", "battery_energy", "sunlit_fraction"), albedo_model=model.albedo_model,
+                       thermal_pairs=coupling_pattern(params.thermal.conductance_w_k))
     dt = jnp.asarray(10.0, env.sink_k.dtype)
     return fn, (params, state, env, jnp.asarray(0), jnp.asarray(10**9), dt)
 

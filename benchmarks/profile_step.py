@@ -54,6 +54,7 @@ def main(argv=None) -> int:
     jax.config.update("jax_enable_x64", True)
     from orbital_sim.bench import STEP_S, STEPS_PER_OUTPUT, default_model, device_description
     from orbital_sim.kernels.model import make_chunk_fn, node_step
+    from orbital_sim.kernels.thermal import coupling_pattern
 
     n = args.nodes
     config, model, state = default_model(n)
@@ -73,7 +74,8 @@ def main(argv=None) -> int:
     bytes_accessed = float(cost.get("bytes accessed", 0.0)) / n
 
     outputs = max(1, args.steps // STEPS_PER_OUTPUT)
-    chunk = make_chunk_fn(prop, shadow, STEPS_PER_OUTPUT, outputs, tuple(config.output.variables), albedo_model=albedo)
+    chunk = make_chunk_fn(prop, shadow, STEPS_PER_OUTPUT, outputs, tuple(config.output.variables), albedo_model=albedo,
+                          thermal_pairs=coupling_pattern(params.thermal.conductance_w_k))
     cargs = (params, state, env, jnp.asarray(0), jnp.asarray(10**9), dt)
     compiled = chunk.lower(*cargs).compile()
     hlo = compiled.as_text()

@@ -30,7 +30,7 @@ from .irradiance import surface_fluxes_two_faces, surface_normals
 from .power import array_efficiency, compute_utilization, power_step
 from .shadow import beta_angle
 from .sun import sun_position_eci
-from .thermal import thermal_step
+from .thermal import conductance_sums_w_k, conduction_w, thermal_step
 
 #: XLA options of the compiled chunk. On the CPU, XLA (jaxlib 0.10) hands some reductions to
 #: YNNPACK ("ynn_fusion" kernels); for the step's small reductions (over substeps, components,
@@ -316,7 +316,7 @@ def init_state(params: NodeParams, r_eci_m, v_eci_m_s, battery_energy_j, tempera
 
 
 def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m, t_end_s, dt_s, active,
-              propagator, shadow_fn, albedo_model=None, r_sun_start_eci_m=None, substeps: int = 1):
+              propagator, shadow_fn, albedo_model=None, r_sun_start_eci_m=None, substeps: int = 1, thermal_pairs=None):
     """Advance one node from t_end_s - dt_s to t_end_s. Returns ``(state, diagnostics)``.
 
     ``t_end_s``: float64 time since the epoch [s] (kept in float64 in every precision mode);
@@ -329,6 +329,8 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
     the one without them.
     ``r_sun_start_eci_m``: Sun position at the step's start (default: the end's).
     ``substeps``: power and thermal substeps per step (static).
+    ``thermal_pairs``: the coupled thermal components (i, j), i < j (static,
+    ``thermal.coupling_pattern``; None: every pair).
 
     Inside the step (kernels/events.py): the shadow contacts are located on the step's dense
     trajectory, and the environment loads (irradiance, array power, heat) are the step's means:
@@ -392,7 +394,7 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
     compute_nominal_w = params.compute.accelerators * params.compute.accelerator_power_w
     floor_soc = params.battery.floor_j / params.battery.capacity_j
     dt_sub = dt_s / substeps
-    g_sum = jnp.sum(params.thermal.conductance_w_k, axis=1)
+    g_sum = conductance_sums_w_k(params.thermal.conductance_w_k, thermal_pairs)
     sink4 = env.sink_k ** 4
 
     def power_flows(temperature_k, battery_j, absorbed_surf_w, cells_w, array_k):
@@ -444,7 +446,7 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
             *_, heat0_w = power_flows(temperature_k, battery_j, absorbed_surf_w, cells_w,
                                       params.power.array_component @ temperature_k)
             t3 = temperature_k * temperature_k * temperature_k
-            flux_w = (heat0_w - g_sum * temperature_k + params.thermal.conductance_w_k @ temperature_k
+            flux_w = (heat0_w + conduction_w(params.thermal.conductance_w_k, temperature_k, thermal_pairs)
                       - emission_w_k4 * (t3 * temperature_k - sink4))
             half = 0.5 * dt_sub
             ahead_k = temperature_k + half * flux_w / (
@@ -454,7 +456,7 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
         with jax.named_scope("thermal"):
             temperature_next_k, emitted_w = thermal_step(
                 temperature_k, params.thermal.heat_capacity_j_k, params.thermal.conductance_w_k, emission_w_k4, heat_w, dt_sub,
-                env.sink_k,
+                env.sink_k, pairs=thermal_pairs,
             )
         rates = {**flows, "array_power_w": array_power_w, "absorbed_surf_w": absorbed_surf_w,
                  "electric_heat_w": electric_heat_w, "emitted_w": emitted_w}
@@ -584,7 +586,8 @@ def make_env(*, shadow_radius_m, solar_constant_w_m2, albedo, earth_ir_w_m2, epo
 
 
 def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chunk: int, variables: tuple[str, ...],
-                  albedo_model=None, ground=None, unroll: int = 1, event_slots: int = 0, substeps: int = 1):
+                  albedo_model=None, ground=None, unroll: int = 1, event_slots: int = 0, substeps: int = 1,
+                  thermal_pairs=None):
     """Compile-once chunk: ``chunk(params, state, env, first_step, total_steps, dt_s)``.
 
     Runs ``steps_per_output * outputs_per_chunk`` steps from global step index ``first_step``;
@@ -607,6 +610,9 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
 
     ``substeps``: power and thermal substeps per step (``node_step``).
 
+    ``thermal_pairs``: the thermal couplings the step computes (``node_step``; from
+    ``thermal.coupling_pattern`` of the conductances the chunk will run; None: every pair).
+
     ``event_slots``: when > 0, ``samples`` also hold ``event_t_s`` (float64, s since the epoch,
     NaN: empty slot) and ``event_kind`` (int32, ``events.EVENT_KINDS``), shape
     ``(outputs_per_chunk, n_nodes, event_slots)``: the shadow contacts located inside the steps
@@ -618,7 +624,7 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
     def step_all(params, state, env, r_sun, t_end_s, dt_s, active, r_sun0=None):
         def one(p, s):
             return node_step(p, s, env, r_sun, t_end_s, dt_s, active, propagator, shadow_fn, albedo_model,
-                             r_sun_start_eci_m=r_sun0, substeps=substeps)
+                             r_sun_start_eci_m=r_sun0, substeps=substeps, thermal_pairs=thermal_pairs)
 
         return jax.vmap(one)(params, state)
 

@@ -162,7 +162,7 @@ def _workload(name: str, config, algorithms, params, state, env, steps: int, dev
     from orbital_sim.kernels.irradiance import surface_fluxes_two_faces, surface_normals
     from orbital_sim.kernels.power import power_step
     from orbital_sim.kernels.sun import sun_position_eci
-    from orbital_sim.kernels.thermal import thermal_step
+    from orbital_sim.kernels.thermal import coupling_pattern, thermal_step
 
     work = params.heat_capacity_j_k.dtype
     dt = jnp.asarray(STEP_S, work)
@@ -174,7 +174,8 @@ def _workload(name: str, config, algorithms, params, state, env, steps: int, dev
     if name == "full_step":
         outputs = max(1, steps // STEPS_PER_OUTPUT)
         fn = model.make_chunk_fn(propagator, shadow_fn, STEPS_PER_OUTPUT, outputs, tuple(config.output.variables),
-                                 albedo_model=albedo, unroll=unroll)
+                                 albedo_model=albedo, unroll=unroll,
+                                 thermal_pairs=coupling_pattern(params.thermal.conductance_w_k))
         args = (params, state, env, jnp.asarray(0), jnp.asarray(10**9), dt)
     else:
         def scan(body, carry):

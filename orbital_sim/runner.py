@@ -741,6 +741,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
     from orbital_sim import __version__
     from orbital_sim.design_cases import case_attributes, limit_summary, node_limits_k
     from orbital_sim.kernels.model import make_chunk_fn
+    from orbital_sim.kernels.thermal import coupling_pattern
     from orbital_sim.model import build_model
 
     devices = select_devices(sim.device, shard)
@@ -865,6 +866,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                     ground=ground_run[0] if ground_run else None,
                     event_slots=event_slots(sim.output_every_s),
                     substeps=thermal_substeps(sim.step_s),
+                    thermal_pairs=coupling_pattern(fleet.params.thermal.conductance_w_k),
                 )
 
             gstate = ground_run[1] if ground_run else None  # restored by _open_output on a resume
