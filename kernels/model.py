@@ -628,6 +628,12 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
 
         return jax.vmap(one)(params, state)
 
+    # jitted (inlined into the chunk by XLA) so that the step is traced once: the second call
+    # with the same argument types (the shape probe below, then the loop body) reuses the trace,
+    # which is most of the time JAX spends before compiling (or finding the compiled chunk in
+    # the persistent cache)
+    step_all = jax.jit(step_all)
+
     def compact_events(ev_t, ev_kind):
         """(steps, nodes, slots) per step -> (nodes, event_slots) in time order."""
         t = jnp.moveaxis(ev_t, 0, 1).reshape(ev_t.shape[1], -1)
@@ -680,8 +686,9 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
             return carry, carry[1]
 
         dummy_sun = jnp.zeros(3, jnp.float64)
-        diag_shape = jax.eval_shape(
-            lambda: step_all(params, state, env, dummy_sun, dt_s, dt_s, True)[1]
+        diag_shape = jax.eval_shape(  # the loop body's argument types: one trace serves both
+            lambda: step_all(params, state, env, dummy_sun, jnp.zeros((), jnp.float64), dt_s, jnp.asarray(True),
+                             dummy_sun)[1]
         )
         diag0 = {name: jnp.zeros(diag_shape[name].shape, diag_shape[name].dtype) for name in variables}
 
