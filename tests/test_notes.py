@@ -76,8 +76,9 @@ QUOTES = {
         "geo_contact_shift_without_aberration_s": ("up to 2.3 s 20 days away", None),
     },
     "orbit_integrators": {
-        "rk4_60s_worst_error_m": ("RK4 2.29e3 m", None),
-        "rk8_60s_worst_error_m": ("RK8 1.3e-3 m", None),
+        # quoted from the number on: "RK4 2.29e3 m" would read the 4 of "RK4" as the value
+        "rk4_60s_worst_error_m": ("2.29e3 m, RK8", None),
+        "rk8_60s_worst_error_m": ("1.3e-3 m.", None),
     },
     "utc_vs_tt": {
         "tt_minus_utc_s": ("TT - UTC = 69.184 s in 2026", None),

@@ -30,7 +30,7 @@ import pytest
 from orbital_sim.memory import (MIB, MIN_CHUNK_NODE_STEPS, MIN_CHUNKS, SAMPLE_COPIES, STEP_TABLE_BYTES,
                                 ChunkMemory, MemoryBudgetError, plan_chunks)
 
-from tests.app.conftest import ROOT  , two_node_overrides# noqa: E402
+from tests.app.conftest import ROOT, two_node_overrides  # noqa: E402
 ONE_NODE_TOML = ROOT / "configs" / "sentinel1_check.toml"  # one node, 5 variables (9 values per sample)
 DEFAULT_TOML = ROOT / "configs" / "default.toml"
 

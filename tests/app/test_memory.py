@@ -28,11 +28,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import ROOT  , two_node_overrides# noqa: E402
+from orbital_sim.config.schema import DEFAULT_OUTPUT_VARIABLES
+from tests.app.conftest import ROOT, two_node_overrides
 DEFAULT_TOML = ROOT / "configs" / "default.toml"
 DAY_S = 86400.0
 N_NODES = 64
-VALUES_PER_NODE_SAMPLE = 14  # 9 scalar series + 5 component temperatures (default variables)
+# the default variables: every scalar series and the temperature of each of the 5 components
+VALUES_PER_NODE_SAMPLE = len(DEFAULT_OUTPUT_VARIABLES) - 1 + 5
 # 64 nodes (32 dawn-dusk, 32 in the 53 deg shell), 60 s step and output, 6 hours per chunk
 SCENARIO = ["constellation.0.nodes_per_plane=8", "constellation.1.total=32", "constellation.1.planes=4",
             "simulation.step_s=60", "simulation.output_every_s=60", "simulation.chunk_outputs=360",
