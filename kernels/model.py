@@ -41,7 +41,6 @@ from .thermal import conductance_sums_w_k, conduction_w, thermal_step
 CHUNK_COMPILER_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_DOT"}
 
 
-
 def _inside_trace() -> bool:
     """True while JAX traces (an outer jit, grad, vmap): compiler options are refused there."""
     try:
