@@ -15,7 +15,8 @@ Workloads (``WORKLOADS``):
   power and thermal substep and the rk8 integrator: the workload the figures since issue 4 were
   measured on. The default scenario itself now steps 60 s with 4 substeps and samples every
   step (``benchmarks/alternate_step.py`` times that).
-* ``orbit_only``: the same propagator (RK4, point mass + J2) alone, vmapped over the nodes.
+* ``orbit_only``: the same propagator (the default scenario's: Cowell, point mass + J2, rk8) alone,
+  vmapped over the nodes.
 * ``sun``, ``shadow``, ``irradiance``, ``power``, ``thermal``: each stage alone, vmapped over
   the nodes and scanned over the steps, fed by a cheap changing input so that nothing is
   constant-folded.
