@@ -155,61 +155,94 @@ def eclipse_passes(events: dict[str, np.ndarray], n_nodes: int, duration_s: floa
     return _walk(events, n_nodes, duration_s, start_fraction)[1]
 
 
+#: the shadow level after each contact kind (0 sunlit, 1 penumbra, 2 umbra): a contact sets it
+#: whatever came before
+_LEVEL_AFTER = np.array([1, 2, 1, 0])
+#: the level before a node's first contact, from its kind
+_LEVEL_BEFORE = np.array([0, 1, 2, 1])
+
+
 def _walk(events, n_nodes, duration_s, start_fraction):
+    """The shadow levels between each node's contacts, vectorised over all contacts (a Python
+    walk over them took 1.3 s a simulated day at 10,240 nodes). Returns (summary, passes).
+    tests/app/test_events_cli.py checks it against a contact-by-contact walk."""
     if events is None:  # no events group: no contacts known
         events = {"time": np.zeros(0), "node": np.zeros(0, np.int32), "kind": np.zeros(0, np.int8)}
-    count = np.zeros(n_nodes)
+    duration_s = float(duration_s)
+    t, node, kind = (np.asarray(events["time"], np.float64), np.asarray(events["node"], np.int64),
+                     np.asarray(events["kind"], np.int64))
+    order = np.lexsort((t, node))
+    t, node, kind = t[order], node[order], kind[order]
+    bounds = np.searchsorted(node, np.arange(n_nodes + 1))
+    has = bounds[1:] > bounds[:-1]
+    first = np.minimum(bounds[:-1], max(t.size - 1, 0))
+    # the level at t = 0: from the first contact, or from the start fraction when there is none
+    f0 = np.ones(n_nodes) if start_fraction is None else np.asarray(start_fraction, np.float64)
+    level0 = np.where(has, _LEVEL_BEFORE[kind[first]] if t.size else 0,
+                      np.where(f0 >= 1.0, 0, np.where(f0 <= 0.0, 2, 1)))
+    # piece j ends at contact j (the last piece of a node ends at the run's end); its level is the
+    # one after the node's previous contact, or level0
+    is_first = np.zeros(t.size, bool)
+    is_first[bounds[:-1][has]] = True
+    clipped_t = np.minimum(t, duration_s)
+    prev_t = np.where(is_first, 0.0, np.concatenate([[0.0], clipped_t[:-1]]))
+    level = np.where(is_first, level0[node] if t.size else 0, np.concatenate([[0], _LEVEL_AFTER[kind[:-1]]]))
+    span = np.maximum(0.0, clipped_t - prev_t)
+    last = bounds[1:] - 1
+    tail_level = np.where(has, _LEVEL_AFTER[kind[np.maximum(last, 0)]] if t.size else 0, level0)
+    tail_span = np.maximum(0.0, duration_s - np.where(has, clipped_t[np.maximum(last, 0)] if t.size else 0.0, 0.0))
+    penumbra = np.bincount(node, weights=np.where(level == 1, span, 0.0), minlength=n_nodes) \
+        + np.where(tail_level == 1, tail_span, 0.0)
+    umbra_piece = np.where(level == 2, span, 0.0)
+    umbra = np.bincount(node, weights=umbra_piece, minlength=n_nodes) + np.where(tail_level == 2, tail_span, 0.0)
+    # umbra time since the node's start, up to each contact: summed node by node (a node's
+    # contacts in one row), so that rounding stays at the scale of one node's total
+    position = np.arange(t.size) - bounds[:-1][node]
+    rows = np.zeros((n_nodes, int(position.max()) + 1 if t.size else 0))
+    rows[node, position] = umbra_piece
+    cum_at = np.cumsum(rows, axis=1)[node, position]
+
+    # passes: each penumbra exit closes the pass opened by the node's latest penumbra entry, if
+    # no exit came between (or by t = 0 when the node starts in shadow)
+    pen_entry, pen_exit = 0, 3
+    marks = (kind == pen_entry) | (kind == pen_exit)
+    idx = np.arange(t.size)
+    last_mark = np.maximum.accumulate(np.where(marks, idx, -1)) if t.size else idx
+    # the latest entry/exit before contact j within its node (-1: none)
+    prev_mark = np.concatenate([[-1], last_mark[:-1]]) if t.size else idx
+    prev_mark = np.where(prev_mark >= bounds[:-1][node], prev_mark, -1) if t.size else prev_mark
+    exits = np.nonzero(kind == pen_exit)[0]
+    opener = prev_mark[exits]
+    from_entry = opener >= 0
+    from_entry &= kind[np.maximum(opener, 0)] == pen_entry
+    from_start = (opener < 0) & (level0[node[exits]] > 0)
+    closed = exits[from_entry | from_start]
+    start = np.where(from_entry, t[np.maximum(opener, 0)], 0.0)[from_entry | from_start]
+    umbra_before = np.where(from_entry, cum_at[np.maximum(opener, 0)], 0.0)[from_entry | from_start]
+    pass_umbra = cum_at[closed] - umbra_before
+    # a pass under way at the end: opened by the node's last entry/exit mark if it is an entry,
+    # or by t = 0 when the node has no mark and starts in shadow
+    node_last_mark = np.where(has, last_mark[np.maximum(last, 0)] if t.size else -1, -1)
+    node_last_mark = np.where(node_last_mark >= bounds[:-1], node_last_mark, -1)
+    open_entry = (node_last_mark >= 0) & (kind[np.maximum(node_last_mark, 0)] == pen_entry if t.size else False)
+    open_start = (node_last_mark < 0) & (level0 > 0)
+    tail = np.nonzero(open_entry | open_start)[0]
+    tail_start = np.where(open_entry, t[np.maximum(node_last_mark, 0)] if t.size else 0.0, 0.0)[tail]
+    total_umbra = umbra[tail]
+    tail_umbra = total_umbra - np.where(open_entry, cum_at[np.maximum(node_last_mark, 0)] if t.size else 0.0,
+                                        0.0)[tail]
+    pass_node = np.concatenate([node[closed], tail]).astype(np.int64)
+    pass_start = np.concatenate([start, tail_start])
+    pass_end = np.concatenate([t[closed], np.full(tail.size, duration_s)])
+    pass_umb = np.concatenate([pass_umbra, tail_umbra])
+    pass_clip = np.concatenate([(start == 0.0).astype(np.int64), np.ones(tail.size, np.int64)])
+    by = np.lexsort((pass_end, pass_node))
+    columns = (pass_node[by], pass_start[by], pass_end[by], (pass_end - pass_start)[by], pass_umb[by], pass_clip[by])
+    count = np.bincount(pass_node, minlength=n_nodes).astype(np.float64)
     longest = np.zeros(n_nodes)
-    umbra = np.zeros(n_nodes)
-    penumbra = np.zeros(n_nodes)
-    t_all, node_all, kind_all = events["time"], events["node"], events["kind"]
-    order = np.lexsort((t_all, node_all))
-    t_all, node_all, kind_all = t_all[order], node_all[order], kind_all[order]
-    bounds = np.searchsorted(node_all, np.arange(n_nodes + 1))
-    pen_entry, umb_entry, umb_exit, pen_exit = range(4)
-    passes = []
-    for i in range(n_nodes):
-        t = t_all[bounds[i]:bounds[i + 1]]
-        k = kind_all[bounds[i]:bounds[i + 1]]
-        # the shadow state at t = 0: from the first contact (or the start fraction when none)
-        if k.size:
-            first = int(k[0])
-            level = {pen_entry: 0, umb_entry: 1, umb_exit: 2, pen_exit: 1}[first]
-        else:
-            f0 = 1.0 if start_fraction is None else float(start_fraction[i])
-            level = 0 if f0 >= 1.0 else (2 if f0 <= 0.0 else 1)
-        # level: 0 sunlit, 1 penumbra, 2 umbra; walk the contacts
-        last_t = 0.0
-        pass_start = 0.0 if level > 0 else None
-        pass_umbra = 0.0
-        for tk, kk in zip(list(t) + [duration_s], list(k) + [-1]):
-            span = max(0.0, min(tk, duration_s) - last_t)
-            if level == 1:
-                penumbra[i] += span
-            elif level == 2:
-                umbra[i] += span
-                pass_umbra += span
-            last_t = min(tk, duration_s)
-            if kk == pen_entry:
-                level, pass_start, pass_umbra = 1, tk, 0.0
-            elif kk == umb_entry:
-                level = 2
-            elif kk == umb_exit:
-                level = 1
-            elif kk == pen_exit:
-                level = 0
-                if pass_start is not None:
-                    count[i] += 1
-                    longest[i] = max(longest[i], tk - pass_start)
-                    passes.append((i, pass_start, tk, tk - pass_start, pass_umbra, int(pass_start == 0.0)))
-                pass_start = None
-        if pass_start is not None:  # a pass under way at the end
-            count[i] += 1
-            longest[i] = max(longest[i], duration_s - pass_start)
-            passes.append((i, pass_start, duration_s, duration_s - pass_start, pass_umbra, 1))
+    np.maximum.at(longest, pass_node, pass_end - pass_start)
     summary = {"eclipse_count": count, "eclipse_longest": longest, "umbra_time": umbra, "penumbra_time": penumbra}
-    table = {name: np.asarray([p[j] for p in passes], dtype=dtype)
-             for j, (name, (dtype, _, _)) in enumerate(PASS_VARIABLES.items())}
+    table = {name: np.asarray(col, dtype=dtype) for col, (name, (dtype, _, _)) in zip(columns, PASS_VARIABLES.items())}
     return summary, table
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from orbital_sim import cli
+from orbital_sim import events as events_mod
 from orbital_sim.config import load_config
 from orbital_sim.events import eclipse_summary, read_events
 from orbital_sim.fleet import build_fleet
@@ -161,3 +162,101 @@ def test_events_group_summary_and_node_selection(result, capsys):
     assert cli.main(["events", str(out), "--node", "nosuch*"]) == 2
     assert "no node matches" in capsys.readouterr().err
     assert ev["time"].size == sum(1 for _ in ev["time"])
+
+
+# the contact-by-contact walk that events._walk replaced (its first version, kept as the
+# independent reference of the vectorised one)
+def _walk_by_contact(events, n_nodes, duration_s, start_fraction):
+    if events is None:  # no events group: no contacts known
+        events = {"time": np.zeros(0), "node": np.zeros(0, np.int32), "kind": np.zeros(0, np.int8)}
+    count = np.zeros(n_nodes)
+    longest = np.zeros(n_nodes)
+    umbra = np.zeros(n_nodes)
+    penumbra = np.zeros(n_nodes)
+    t_all, node_all, kind_all = events["time"], events["node"], events["kind"]
+    order = np.lexsort((t_all, node_all))
+    t_all, node_all, kind_all = t_all[order], node_all[order], kind_all[order]
+    bounds = np.searchsorted(node_all, np.arange(n_nodes + 1))
+    pen_entry, umb_entry, umb_exit, pen_exit = range(4)
+    passes = []
+    for i in range(n_nodes):
+        t = t_all[bounds[i]:bounds[i + 1]]
+        k = kind_all[bounds[i]:bounds[i + 1]]
+        # the shadow state at t = 0: from the first contact (or the start fraction when none)
+        if k.size:
+            first = int(k[0])
+            level = {pen_entry: 0, umb_entry: 1, umb_exit: 2, pen_exit: 1}[first]
+        else:
+            f0 = 1.0 if start_fraction is None else float(start_fraction[i])
+            level = 0 if f0 >= 1.0 else (2 if f0 <= 0.0 else 1)
+        # level: 0 sunlit, 1 penumbra, 2 umbra; walk the contacts
+        last_t = 0.0
+        pass_start = 0.0 if level > 0 else None
+        pass_umbra = 0.0
+        for tk, kk in zip(list(t) + [duration_s], list(k) + [-1]):
+            span = max(0.0, min(tk, duration_s) - last_t)
+            if level == 1:
+                penumbra[i] += span
+            elif level == 2:
+                umbra[i] += span
+                pass_umbra += span
+            last_t = min(tk, duration_s)
+            if kk == pen_entry:
+                level, pass_start, pass_umbra = 1, tk, 0.0
+            elif kk == umb_entry:
+                level = 2
+            elif kk == umb_exit:
+                level = 1
+            elif kk == pen_exit:
+                level = 0
+                if pass_start is not None:
+                    count[i] += 1
+                    longest[i] = max(longest[i], tk - pass_start)
+                    passes.append((i, pass_start, tk, tk - pass_start, pass_umbra, int(pass_start == 0.0)))
+                pass_start = None
+        if pass_start is not None:  # a pass under way at the end
+            count[i] += 1
+            longest[i] = max(longest[i], duration_s - pass_start)
+            passes.append((i, pass_start, duration_s, duration_s - pass_start, pass_umbra, 1))
+    summary = {"eclipse_count": count, "eclipse_longest": longest, "umbra_time": umbra, "penumbra_time": penumbra}
+    table = {name: np.asarray([p[j] for p in passes], dtype=dtype)
+             for j, (name, (dtype, _, _)) in enumerate(events_mod.PASS_VARIABLES.items())}
+    return summary, table
+
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_vectorised_walk_equals_the_contact_by_contact_walk(seed):
+    """events._walk (summary and pass table) against the contact-by-contact walk on random
+    contact sequences: plausible passes, contacts missing or repeated, a node without contacts
+    starting in sunlight, penumbra or umbra, contacts at t = 0 and past the run's end."""
+    rng = np.random.default_rng(seed)
+    n_nodes, duration = 40, 5000.0
+    t, node, kind = [], [], []
+    for i in range(n_nodes):
+        m = int(rng.integers(0, 12))
+        if i % 5 == 0:
+            m = 0
+        times = np.sort(rng.uniform(-0.0, duration * 1.05, m))
+        if m and i % 7 == 1:
+            times[0] = 0.0
+        kinds = rng.integers(0, 4, m) if i % 3 else (np.arange(m) + int(rng.integers(0, 4))) % 4
+        t += list(times); node += [i] * m; kind += list(kinds)
+    perm = rng.permutation(len(t))  # the walk sorts by node and time itself
+    ev = {"time": np.asarray(t)[perm], "node": np.asarray(node, np.int32)[perm], "kind": np.asarray(kind, np.int8)[perm]}
+    start = rng.choice([0.0, 0.4, 1.0], n_nodes)
+    for fraction in (None, start):
+        got_s, got_p = events_mod._walk(ev, n_nodes, duration, fraction)
+        want_s, want_p = _walk_by_contact(ev, n_nodes, duration, fraction)
+        for name in want_s:
+            np.testing.assert_allclose(got_s[name], want_s[name], rtol=0, atol=1e-9, err_msg=name)
+        for name in want_p:
+            assert got_p[name].dtype == want_p[name].dtype, name
+            np.testing.assert_allclose(got_p[name], want_p[name], rtol=0, atol=1e-9, err_msg=name)
+    assert want_p["node"].size > 20  # the sequences make passes
+
+
+def test_vectorised_walk_without_contacts():
+    s, p = events_mod._walk(None, 3, 100.0, np.array([1.0, 0.0, 0.5]))
+    assert list(s["eclipse_count"]) == [0, 1, 1] and list(s["umbra_time"]) == [0, 100, 0]
+    assert list(s["penumbra_time"]) == [0, 0, 100] and list(p["clipped"]) == [1, 1]
