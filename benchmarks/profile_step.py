@@ -58,13 +58,15 @@ def main(argv=None) -> int:
 
     n = args.nodes
     config, model, state = default_model(n)
+    pairs = coupling_pattern(model.params.thermal.conductance_w_k)
     params, env = model.params, model.env
     prop, shadow, albedo = model.propagator, model.shadow_fn, model.albedo_model
     dt = jnp.asarray(STEP_S)
     sun = jnp.asarray([1.4e11, 3.0e10, 1.3e10])
 
     def one_step(p, s):
-        return jax.vmap(lambda pp, ss: node_step(pp, ss, env, sun, dt, dt, True, prop, shadow, albedo))(p, s)
+        return jax.vmap(lambda pp, ss: node_step(pp, ss, env, sun, dt, dt, True, prop, shadow, albedo,
+                                                 thermal_pairs=pairs))(p, s)
 
     step = jax.jit(one_step).lower(params, state).compile()
     cost = step.cost_analysis()
@@ -75,7 +77,7 @@ def main(argv=None) -> int:
 
     outputs = max(1, args.steps // STEPS_PER_OUTPUT)
     chunk = make_chunk_fn(prop, shadow, STEPS_PER_OUTPUT, outputs, tuple(config.output.variables), albedo_model=albedo,
-                          thermal_pairs=coupling_pattern(params.thermal.conductance_w_k))
+                          thermal_pairs=pairs)
     cargs = (params, state, env, jnp.asarray(0), jnp.asarray(10**9), dt)
     compiled = chunk.lower(*cargs).compile()
     hlo = compiled.as_text()
