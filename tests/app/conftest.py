@@ -18,6 +18,28 @@ DEFAULT_TOML = ROOT / "configs" / "default.toml"
 
 # A small valid scenario with the two explicit entry types (states, elements); the default
 # scenario adds the sso and walker_delta types.
+def two_test_orbits(node_class: str) -> str:
+    """The two [[constellation]] entries of the small test scenarios, both of class
+    ``node_class``: one node given by its ECI state, one by its elements (400 km, 51.6 deg)."""
+    return f"""
+[[constellation]]
+type = "states"
+node_class = "{node_class}"
+r_eci_km = [[6778.137, 0.0, 0.0]]
+v_eci_km_s = [[0.0, 4.76, 6.0]]
+
+[[constellation]]
+type = "elements"
+node_class = "{node_class}"
+a_km = [6778.137]
+e = [0.0005]
+i_deg = [51.6]
+raan_deg = [30.0]
+argp_deg = [0.0]
+mean_anomaly_deg = [0.0]
+"""
+
+
 SMALL_TOML = """
 [simulation]
 epoch = "2026-03-20T00:00:00Z"
@@ -67,23 +89,7 @@ pointing = "rsw"
 pointing_rsw = [0.0, 3.0, 4.0]
 absorptance = 0.2
 emittance = 0.8
-
-[[constellation]]
-type = "states"
-node_class = "sat"
-r_eci_km = [[6778.137, 0.0, 0.0]]
-v_eci_km_s = [[0.0, 4.76, 6.0]]
-
-[[constellation]]
-type = "elements"
-node_class = "sat"
-a_km = [6778.137]
-e = [0.0005]
-i_deg = [51.6]
-raan_deg = [30.0]
-argp_deg = [0.0]
-mean_anomaly_deg = [0.0]
-"""
+""" + two_test_orbits("sat")
 
 
 def small_overrides(duration_s, dawn_dusk_per_plane, inclined_total, inclined_planes, *extra, simulation=()):

@@ -12,7 +12,7 @@ from orbital_sim import cli
 from orbital_sim.config import load_config
 from orbital_sim.output import DEFAULT_VARIABLES, SUMMARY, TIME_SERIES
 from orbital_sim.runner import run
-from tests.app.conftest import small_overrides
+from tests.app.conftest import small_overrides, two_test_orbits
 
 SMALL = small_overrides(1800, 4, 24, 6)
 
@@ -27,23 +27,7 @@ dtype = "float64"
 
 [output]
 variables = ["sunlit_fraction", "temperature"]
-
-[[constellation]]
-type = "states"
-node_class = "compute"
-r_eci_km = [[6778.137, 0.0, 0.0]]
-v_eci_km_s = [[0.0, 4.76, 6.0]]
-
-[[constellation]]
-type = "elements"
-node_class = "compute"
-a_km = [6778.137]
-e = [0.0005]
-i_deg = [51.6]
-raan_deg = [30.0]
-argp_deg = [0.0]
-mean_anomaly_deg = [0.0]
-"""
+""" + two_test_orbits("compute")
 
 
 def _with_default_class(text: str) -> str:
