@@ -46,8 +46,11 @@ def coupling_pattern(conductance_w_k) -> tuple[tuple[int, int], ...]:
     return tuple((i, j) for i in range(n) for j in range(i + 1, n) if coupled[i, j] or coupled[j, i])
 
 
-def _all_pairs(n: int) -> tuple[tuple[int, int], ...]:
-    return tuple((i, j) for i in range(n) for j in range(i + 1, n))
+def _coupled(n: int, pairs) -> tuple[tuple[int, int], ...]:
+    """``pairs`` as a tuple, or every pair (i, j), i < j, of n components when None."""
+    if pairs is None:
+        return tuple((i, j) for i in range(n) for j in range(i + 1, n))
+    return tuple(pairs)
 
 
 def _elimination_plan(n: int, pairs) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
@@ -116,7 +119,7 @@ def solve_diagonally_dominant(matrix, rhs, pairs=None):
     unrolled over the static n. ``pairs``: the off-diagonal entries that may be nonzero, as
     (i, j) with i < j, in both triangles (default: all): the others are taken as zero."""
     n = rhs.shape[0]
-    pairs = _all_pairs(n) if pairs is None else tuple(pairs)
+    pairs = _coupled(n, pairs)
     plan = _elimination_plan(n, pairs)
     off = {}
     for i, j in pairs:
@@ -128,7 +131,7 @@ def conduction_w(conductance_w_k, temperature_k, pairs=None):
     """Heat conducted into each component [W] (n,): sum_j G_ij (T_j - T_i) over the coupled
     ``pairs`` (i < j; default: all)."""
     n = temperature_k.shape[0]
-    pairs = _all_pairs(n) if pairs is None else tuple(pairs)
+    pairs = _coupled(n, pairs)
     flow = [jnp.zeros_like(temperature_k[0]) for _ in range(n)]
     for i, j in pairs:
         difference = temperature_k[j] - temperature_k[i]
@@ -140,7 +143,7 @@ def conduction_w(conductance_w_k, temperature_k, pairs=None):
 def conductance_sums_w_k(conductance_w_k, pairs=None):
     """sum_j G_ij per component [W/K] (n,) over the coupled ``pairs`` (default: all)."""
     n = conductance_w_k.shape[0]
-    pairs = _all_pairs(n) if pairs is None else tuple(pairs)
+    pairs = _coupled(n, pairs)
     total = [jnp.zeros_like(conductance_w_k[0, 0]) for _ in range(n)]
     for i, j in pairs:
         total[i] = total[i] + conductance_w_k[i, j]
@@ -166,7 +169,7 @@ def thermal_step(temperature_k, heat_capacity_j_k, conductance_w_k, emission_w_k
     t0 = temperature_k
     sink4 = sink_k**4
     n = t0.shape[0]
-    pairs = _all_pairs(n) if pairs is None else tuple(pairs)
+    pairs = _coupled(n, pairs)
     plan = _elimination_plan(n, pairs)
 
     def emission(t):
