@@ -28,11 +28,12 @@ had none below the threshold).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Any
 
 import numpy as np
+
+from orbital_sim.config.types import ApproachesConfig  # noqa: F401  (declared with its keys)
 
 #: netCDF-4 group of the file that holds the list of approaches
 GROUP = "approaches"
@@ -45,12 +46,6 @@ _MAX_BATCH = 1 << 16
 #: an interval minimum this close (in steps) to an end of the interval counts as at that end
 _END_TOLERANCE_STEPS = 1e-9
 
-
-@dataclasses.dataclass(frozen=True)
-class ApproachesConfig:
-    """``[approaches]``: screen every pair of nodes for separations below ``threshold_m``."""
-
-    threshold_m: float = 5000.0  #: [m] approaches at or below this distance are listed
 
 
 # --------------------------------------------------------------------------------------------

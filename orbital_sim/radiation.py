@@ -47,6 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
+from orbital_sim.config.types import RadiationConfig  # noqa: F401  (declared with its keys)
+
 #: what to install when radbelt is missing (one line, printed by the CLI)
 INSTALL_HINT = ('[radiation] needs the radiation extra (radbelt, AE-8/AP-8 with IGRF): '
                 'pip install "orbital-compute-sim[radiation]"')
@@ -65,13 +67,6 @@ _L_CAP = 50.0  # L is capped before interpolation (it diverges near the magnetic
 class RadiationUnavailable(RuntimeError):
     """radbelt is not installed: the message is :data:`INSTALL_HINT`."""
 
-
-@dataclasses.dataclass(frozen=True)
-class RadiationConfig:
-    """``[radiation]``: fluences, SAA time and dose per node."""
-
-    shield_thickness_m: float = 3e-3  #: [m] aluminium shell around the chips (config: shield_thickness_mm)
-    chip_tolerance_gy: float = 20.0  #: [Gy(Si)] total dose the chips tolerate (config: chip_tolerance_krad)
 
 
 def require_radbelt():

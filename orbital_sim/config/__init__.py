@@ -1,7 +1,9 @@
 """Load a scenario (TOML), check all of it, and return frozen dataclasses in SI units.
 
-A package by concern: :mod:`~orbital_sim.config.types` (the dataclasses),
-:mod:`~orbital_sim.config.schema` (what each key accepts: kind, unit, range, default),
+A package by concern: :mod:`~orbital_sim.config.types` (the dataclasses, with each key's
+declaration on its field), :mod:`~orbital_sim.config.fields` (how a key is declared: kind, unit,
+range, default, doc), :mod:`~orbital_sim.config.schema` (the per-table schemas, read from those
+declarations, and the constellation entries' keys),
 :mod:`~orbital_sim.config.checker` (the walker and the cross-checks, :func:`validate_dict`),
 :mod:`~orbital_sim.config.overrides` (files, ``--set``, :func:`load_config`);
 :mod:`orbital_sim.config_text` holds :class:`ConfigError`, the message helpers and the TOML
@@ -11,7 +13,7 @@ Entry points: :func:`load_config` (a file, or the built-in default, plus ``key.p
 overrides) and :func:`validate_dict` (an already parsed dict). Both raise :class:`ConfigError`
 listing every problem found, one line each: ``key.path = value: message (unit)``.
 
-How the checking works: each TOML table has a declarative schema below (key -> :class:`Field`:
+How the checking works: each TOML table has a declarative schema (key -> :class:`Field`:
 kind, unit, allowed range, default), checked by one generic walker; a few cross-checks follow
 (multiples of the step, state-of-charge ordering, component references, orbits above the
 surface, unique node names). Conversion to SI happens once, here, driven by the unit of the

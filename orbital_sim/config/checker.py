@@ -30,6 +30,7 @@ from orbital_sim.constellation import (
 )
 from orbital_sim.kernels.constants import GM_EARTH_M3_S2, R_EARTH_EQ_M
 from orbital_sim.config.types import (
+    ApproachesConfig,
     BatteryConfig,
     ComponentConfig,
     ComputeConfig,
@@ -43,6 +44,7 @@ from orbital_sim.config.types import (
     NodeClassConfig,
     OutputConfig,
     PowerConfig,
+    RadiationConfig,
     SimulationConfig,
     SurfaceConfig,
 )
@@ -66,6 +68,7 @@ from orbital_sim.config.schema import (
     SIMULATION_SCHEMA,
     SURFACE_SCHEMA,
     TOP_LEVEL_KEYS,
+    _default_si,
     _describe,
     _LIST_ERRORS_SHOWN,
     _listing,
@@ -321,10 +324,8 @@ class _Checker:
             if key not in raw:
                 if f.default is _REQUIRED:
                     self.note(p, f"required key is missing ({_describe(f)})")
-                elif f.kind == "number" and f.default is not None:
-                    out[si_key] = _to_si(f, float(f.default))
                 else:
-                    out[si_key] = f.default
+                    out[si_key] = _default_si(f)
                 continue
             value = self._check(f, raw[key], p)
             if value is not _BAD:
@@ -992,17 +993,9 @@ def validate_dict(raw: dict, source_toml: str | None = None) -> Config:
     return apply_case(config)  # [environment] case = "hot" | "cold"; "mean" returns config as it is
 
 
-def _radiation(values: dict | None):
-    if values is None:
-        return None
-    from orbital_sim.radiation import RadiationConfig
-
-    return RadiationConfig(**values)
+def _radiation(values: dict | None) -> RadiationConfig | None:
+    return None if values is None else RadiationConfig(**values)
 
 
-def _approaches(values: dict | None):
-    if values is None:
-        return None
-    from orbital_sim.approaches import ApproachesConfig
-
-    return ApproachesConfig(**values)
+def _approaches(values: dict | None) -> ApproachesConfig | None:
+    return None if values is None else ApproachesConfig(**values)

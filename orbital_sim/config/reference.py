@@ -1,20 +1,17 @@
-"""The key reference (docs/config_reference.md), generated from the schema declarations.
+"""The key reference (docs/config_reference.md), generated from the key declarations.
 
 Every key of every table, as the checker sees it: what it accepts (kind, unit, range: the words
-of the error messages), its default ("required" where it has none) and the note written beside
-its declaration in :mod:`orbital_sim.config.schema` (the comment on the key's line, or on the
-lines just above it). Nothing here is written by hand, so the reference cannot fall behind the
-checker; tests/app/test_config_reference.py keeps the docs file equal to this output.
+of the error messages), its default ("required" where it has none) and its ``doc`` line, all
+from the one declaration of the key (``key(...)`` on a dataclass field in
+:mod:`orbital_sim.config.types`; the ``[[constellation]]`` entries in
+:mod:`orbital_sim.config.schema`). Nothing here is written by hand, so the reference cannot
+fall behind the checker; tests/app/test_config_reference.py keeps the docs file equal to this
+output.
 
     python -m orbital_sim.config.reference > docs/config_reference.md
 """
 
 from __future__ import annotations
-
-import ast
-import io
-import tokenize
-from pathlib import Path
 
 from orbital_sim.config import schema
 from orbital_sim.config_text import _fmt
@@ -41,42 +38,6 @@ TABLES = (
 )
 
 
-def _notes() -> dict[str, dict[str, str]]:
-    """``{schema variable: {key: note}}`` from the comments beside the declarations."""
-    path = Path(schema.__file__)
-    text = path.read_text(encoding="utf-8")
-    comments: dict[int, str] = {}
-    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-        if tok.type == tokenize.COMMENT:
-            comments[tok.start[0]] = tok.string.lstrip("#:").strip()
-    lines = text.splitlines()
-    out: dict[str, dict[str, str]] = {}
-
-    def walk(node: ast.Dict, into: dict[str, str]) -> None:
-        for key, value in zip(node.keys, node.values):
-            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
-                continue
-            if isinstance(value, ast.Dict):  # a nested schema (the entry types)
-                sub: dict[str, str] = {}
-                walk(value, sub)
-                into.update({f"{key.value}.{k}": v for k, v in sub.items()})
-                continue
-            note = comments.get(value.end_lineno, "") if lines[value.end_lineno - 1].rstrip().endswith(
-                comments.get(value.end_lineno, "\0")) else ""
-            above, row = [], key.lineno - 1  # whole-line comments right above the key (1-based rows)
-            while row in comments and lines[row - 1].lstrip().startswith("#"):
-                above.insert(0, comments[row])
-                row -= 1
-            into[key.value] = " ".join([*above, note]).strip()
-
-    for node in ast.parse(text).body:
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    walk(node.value, out.setdefault(target.id, {}))
-    return out
-
-
 def _default(field) -> str:
     if field.default is schema._REQUIRED:
         return "required"
@@ -85,36 +46,34 @@ def _default(field) -> str:
     return f"`{_fmt(field.default)}`"
 
 
-def _row(key: str, field, note: str) -> str:
+def _row(key: str, field) -> str:
     accepts = schema._describe(field).replace("|", "\\|")
-    return f"| `{key}` | {accepts} | {_default(field)} | {note.replace('|', '/')} |"
+    return f"| `{key}` | {accepts} | {_default(field)} | {field.doc.replace('|', '/')} |"
 
 
-def _table(heading: str, what: str, fields: dict, notes: dict[str, str]) -> list[str]:
+def _table(heading: str, what: str, fields: dict) -> list[str]:
     out = [f"## {heading}", "", what[0].upper() + what[1:] + ".", "",
            "| key | accepts | default | note |", "| --- | --- | --- | --- |"]
-    out += [_row(key, f, notes.get(key, "")) for key, f in fields.items()]
+    out += [_row(key, f) for key, f in fields.items()]
     return out + [""]
 
 
 def key_reference() -> str:
     """The whole reference as Markdown."""
-    notes = _notes()
     out = ["# Configuration key reference", "",
-           "Generated from the schema (`python -m orbital_sim.config.reference > docs/config_reference.md`;",
-           "orbital_sim/config/schema.py declares each key once). Keys with a unit suffix are in that unit",
-           "(`_km`, `_deg`, `_c`, `_kwh`, ...) and converted to SI once, when the config is read. A key",
+           "Generated from the key declarations (`python -m orbital_sim.config.reference > docs/config_reference.md`):",
+           "each key is declared once, on the dataclass field that holds its value in SI",
+           "(orbital_sim/config/types.py; the `[[constellation]]` entry keys in orbital_sim/config/schema.py).",
+           "Keys with a unit suffix are in that unit (`_km`, `_deg`, `_c`, `_kwh`, ...) and converted to",
+           "SI once, when the config is read. A key",
            "whose default is \"not set\" is optional; where its note says `None -> ...` its value is then",
            "derived from other keys. Arrays of tables (`[[...]]`) are",
            "addressed by index or by an element's `name` in `--set` and `[sweep]`",
            "(`node_class.compute.surfaces.radiator.area_m2`).", ""]
     for heading, var, what in TABLES:
-        out += _table(heading, what, getattr(schema, var), notes.get(var, {}))
+        out += _table(heading, what, getattr(schema, var))
     for entry_type, fields in schema.ENTRY_SCHEMAS.items():
-        entry_notes = {k.split(".", 1)[1]: v for k, v in notes.get("ENTRY_SCHEMAS", {}).items()
-                       if k.startswith(f"{entry_type}.")}
-        out += _table(f'[[constellation]] type = "{entry_type}"', f"the keys of a {entry_type} entry", fields,
-                      entry_notes)
+        out += _table(f'[[constellation]] type = "{entry_type}"', f"the keys of a {entry_type} entry", fields)
     out += ["## [sweep]", "", "Key paths (as in `--set`) with arrays of values, and `mode` (\"grid\" or \"zip\"):",
             "see orbital_sim/sweep.py and the README.", ""]
     return "\n".join(out)
