@@ -55,6 +55,8 @@ from typing import Any
 
 import numpy as np
 
+from orbital_sim.config.schema import ENVIRONMENT_SCHEMA
+
 __all__ = [
     "AVERAGING_TIMES_S",
     "CASES",
@@ -72,9 +74,10 @@ __all__ = [
 ]
 
 CASES = ("mean", "hot", "cold")
-#: [W/m^2] 1361 / (1 - 0.0167)^2 and 1361 / (1 + 0.0167)^2 (REFERENCE.md)
-SOLAR_FLUX_PERIHELION_W_M2 = 1407.6
-SOLAR_FLUX_APHELION_W_M2 = 1316.7
+#: [W/m^2] 1361 / (1 - 0.0167)^2 and 1361 / (1 + 0.0167)^2 (REFERENCE.md): the defaults of
+#: environment.solar_flux_hot_w_m2 and solar_flux_cold_w_m2, declared on EnvironmentConfig
+SOLAR_FLUX_PERIHELION_W_M2 = ENVIRONMENT_SCHEMA["solar_flux_hot_w_m2"].default
+SOLAR_FLUX_APHELION_W_M2 = ENVIRONMENT_SCHEMA["solar_flux_cold_w_m2"].default
 #: [s] the averaging times of NASA/TM-2001-211221's tables
 AVERAGING_TIMES_S = (16.0, 128.0, 896.0, 1800.0, 5400.0, 21600.0, 86400.0)
 #: inclination bands of NASA/TM-2001-211221: name -> (lowest, highest inclination) [deg]

@@ -221,7 +221,13 @@ class _Results:
         return np.asarray(self._ds[name].values, dtype=np.float64)
 
     # -- config values with the schema defaults ------------------------------------------------
-    def class_value(self, node_class: str, table: str, key: str, default):
+    def class_value(self, node_class: str, table: str, key: str):
+        """``[node_class.NAME.<table>] <key>`` as the stored config gives it (config units), else the
+        key's declared default (None for a required key)."""
+        from orbital_sim.config.schema import NODE_CLASS_TABLES, _REQUIRED
+
+        default = NODE_CLASS_TABLES[table][key].default
+        default = None if default is _REQUIRED else default
         try:
             value = self.config["node_class"][node_class][table][key]
         except (KeyError, TypeError):
@@ -477,8 +483,8 @@ def temperature_figure(source, nodes=None):
                 ax.plot(t, temp_c[:, row, j], color=component_color(comp),
                         linewidth=1.6, label=_component_label(comp))
             cls = res.node_class[k]
-            throttle = res.class_value(cls, "compute", "throttle_temperature_c", 85.0)
-            chip = res.class_value(cls, "compute", "component", None)
+            throttle = res.class_value(cls, "compute", "throttle_temperature_c")
+            chip = res.class_value(cls, "compute", "component")
             if throttle is not None:
                 ax.axhline(float(throttle), color="tab:red", linestyle="--", linewidth=1.0,
                            label=f"{_component_label(chip or 'compute')} throttle, {float(throttle):g} °C")
@@ -543,8 +549,8 @@ def power_figure(source, nodes=None):
             ax_p.set_title(_node_title(res, k), loc="left", fontsize=10)
             ax_s.plot(t, soc[:, row], color="tab:green", linewidth=1.6, label="state of charge")
             cls = res.node_class[k]
-            for key, default, text in (("throttle_soc", 0.3, "compute throttle"), ("floor_soc", 0.2, "floor")):
-                value = res.class_value(cls, "battery", key, default)
+            for key, text in (("throttle_soc", "compute throttle"), ("floor_soc", "floor")):
+                value = res.class_value(cls, "battery", key)
                 if value is not None:
                     ax_s.axhline(100.0 * float(value), color="tab:red" if key == "floor_soc" else "tab:purple",
                                  linestyle="--", linewidth=1.0, label=f"{text}, {100 * float(value):g} %")
@@ -648,7 +654,7 @@ def _group_shadow_percent(res: _Results, index: np.ndarray, block: int = 4096) -
 def _compute_component_index(res: _Results) -> tuple[int, str]:
     names = res.component
     for cls in dict.fromkeys(res.node_class):
-        comp = res.class_value(cls, "compute", "component", None)
+        comp = res.class_value(cls, "compute", "component")
         if comp in names:
             return names.index(comp), comp
     if "chips" in names:
@@ -713,19 +719,19 @@ def fleet_figure(source, group_by: str = "auto"):
             _style(ax)
         # reference lines from the first class's limits
         cls = res.node_class[0] if res.node_class else ""
-        throttle = res.class_value(cls, "compute", "throttle_temperature_c", 85.0)
+        throttle = res.class_value(cls, "compute", "throttle_temperature_c")
         axes[0].axhline(float(throttle), color="tab:red", linestyle="--", linewidth=1.0,
                         label=f"throttle, {float(throttle):g} °C")
         axes[0].legend(loc="best", frameon=False, fontsize=9)
-        for key, default, text, color in (("throttle_soc", 0.3, "compute throttle", "tab:purple"),
-                                          ("floor_soc", 0.2, "floor", "tab:red")):
-            value = float(res.class_value(cls, "battery", key, default))
+        for key, text, color in (("throttle_soc", "compute throttle", "tab:purple"),
+                                 ("floor_soc", "floor", "tab:red")):
+            value = float(res.class_value(cls, "battery", key))
             axes[1].axhline(100.0 * value, color=color, linestyle="--", linewidth=1.0,
                             label=f"{text}, {100 * value:g} %")
         axes[1].set_ylim(0.0, 100.0)
         axes[1].legend(loc="best", frameon=False, fontsize=9)
         axes[2].set_ylim(bottom=0.0)
-        accelerators = res.class_value(cls, "compute", "accelerators", None)
+        accelerators = res.class_value(cls, "compute", "accelerators")
         if accelerators is not None and res.time_s.size:
             nameplate_h = float(accelerators) * float(res.time_s[-1]) / 3600.0
             axes[3].axhline(nameplate_h, color="tab:red", linestyle="--", linewidth=1.0,
