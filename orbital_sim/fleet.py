@@ -250,17 +250,16 @@ def build_fleet(config: Config, dtype=np.float64) -> Fleet:
 
     sim = config.simulation
     entry_types = [e.type for e in config.constellation_entries] or [None] * len(groups)
-    names, classes, rs, vs, elements = [], [], [], [], []
+    # each group's orbit as elements (n, 6) or as states (r, v); the conversions between them run
+    # once over all groups' rows (one trace each, not one per group's row count)
+    names, classes, orbits = [], [], []
     for g, entry_type in zip(groups, entry_types):
         names += list(g.names)
         classes += [g.class_name] * g.n_nodes
         if g.elements is not None:
             el = np.stack([g.elements[k] for k in ("a_m", "e", "i_rad", "raan_rad", "argp_rad", "mean_anomaly_rad")],
                           axis=1).astype(np.float64)
-            if sim.propagator == "cowell" and entry_type in MEAN_ELEMENT_TYPES:
-                el = osculating_from_mean(el, zonal_harmonics=sim.zonal_harmonics)
-            r, v = to_state(*(jnp.asarray(el[:, k]) for k in range(6)))
-            r, v = np.asarray(r), np.asarray(v)
+            orbits.append({"el": el, "mean": sim.propagator == "cowell" and entry_type in MEAN_ELEMENT_TYPES})
         elif g.formation is not None and sim.propagator == "cowell" and entry_type in MEAN_ELEMENT_TYPES:
             from orbital_sim.constellation import cluster_states
 
@@ -268,14 +267,31 @@ def build_fleet(config: Config, dtype=np.float64) -> Fleet:
             ref = osculating_from_mean(f["reference_elements"][None, :], zonal_harmonics=sim.zonal_harmonics)[0]
             r_ref, v_ref = (np.asarray(x) for x in elements_to_state(*(jnp.asarray(x) for x in ref), gm))
             r, v = cluster_states(r_ref, v_ref, f["offsets_rsw_m"], f["rates_rsw_per_n"])
-            el = np.asarray(to_elements(jnp.asarray(r), jnp.asarray(v)))
+            orbits.append({"r": np.asarray(r, dtype=np.float64), "v": np.asarray(v, dtype=np.float64)})
         else:
-            r = np.asarray(g.states["r_eci_m"], dtype=np.float64)
-            v = np.asarray(g.states["v_eci_m_s"], dtype=np.float64)
-            el = np.asarray(to_elements(jnp.asarray(r), jnp.asarray(v)))
-        rs.append(r)
-        vs.append(v)
-        elements.append(el)
+            orbits.append({"r": np.asarray(g.states["r_eci_m"], dtype=np.float64),
+                           "v": np.asarray(g.states["v_eci_m_s"], dtype=np.float64)})
+
+    def over_groups(chosen, fn, *keys):
+        """``fn`` on the rows of every chosen group at once; each group gets its own rows back."""
+        if not chosen:
+            return
+        parts = [np.concatenate([o[key] for o in chosen]) for key in keys]
+        results = fn(*parts)
+        edges = np.cumsum([len(o[keys[0]]) for o in chosen])[:-1]
+        for o, pieces in zip(chosen, zip(*(np.split(np.asarray(x), edges) for x in results))):
+            yield o, pieces
+
+    for o in orbits:  # group by group: the fixed point's last bits depend on the rows it runs on
+        if o.get("mean"):
+            o["el"] = osculating_from_mean(o["el"], zonal_harmonics=sim.zonal_harmonics)
+    with_elements = [o for o in orbits if "el" in o]
+    for o, (r, v) in over_groups(with_elements, lambda el: to_state(*(jnp.asarray(el[:, k]) for k in range(6))), "el"):
+        o["r"], o["v"] = r, v
+    with_states = [o for o in orbits if "el" not in o]
+    for o, (el,) in over_groups(with_states, lambda r, v: (to_elements(jnp.asarray(r), jnp.asarray(v)),), "r", "v"):
+        o["el"] = el
+    rs, vs, elements = ([o[key] for o in orbits] for key in ("r", "v", "el"))
     r0, v0, el0 = np.concatenate(rs), np.concatenate(vs), np.concatenate(elements)
     if sim.propagator == "j2_secular":
         # the state at t = 0 is the Keplerian state of the mean elements, as at every later step
@@ -293,8 +309,9 @@ def build_fleet(config: Config, dtype=np.float64) -> Fleet:
     battery0 = np.asarray([config.node_classes[c].battery.initial_soc * config.node_classes[c].battery.capacity_j
                            for c in classes])
     temp0 = np.stack([[comp.initial_temperature_k for comp in config.node_classes[c].components] for c in classes])
-    state = jax.vmap(init_state)(params, jnp.asarray(r0, jnp.float64), jnp.asarray(v0, jnp.float64),
-                                 jnp.asarray(battery0, float_dtype), jnp.asarray(temp0, float_dtype))
+    init = jax.jit(jax.vmap(init_state))  # jitted: one compilation, not one per operation
+    state = init(params, jnp.asarray(r0, jnp.float64), jnp.asarray(v0, jnp.float64),
+                 jnp.asarray(battery0, float_dtype), jnp.asarray(temp0, float_dtype))
     return Fleet(names=names, node_class=classes, component_names=components, params=params, state=state)
 
 
