@@ -4,7 +4,8 @@
 # Uses the python3 on PATH when its JAX already sees a GPU (a machine with CUDA JAX installed and no
 # network: the package is run from this source tree), else installs the project with its CUDA extra
 # into .venv-gpu. Prints JSON lines: the GPU-vs-CPU correctness check, then full_step node-steps/s at
-# 1e3..1e6 nodes in float32 and float64, the kernels per step, and each stage alone.
+# 1e3..1e6 nodes in float32 and float64, the kernels per step, the Pallas chunk (kernels/pallas_chunk.py:
+# does it lower, its error against the XLA chunk, node-steps/s), and each stage alone.
 # Record the figures, with the card's name, in benchmarks/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -16,6 +16,9 @@ CUDA JAX are importable. Sections, each printed as JSON lines as it finishes (an
    calls inside the innermost loop of the optimised HLO, written to ``--hlo``).
 5. stages alone (``orbit_only``, ``shadow``, ``irradiance``, ``power``, ``thermal``) at
    ``--stage-nodes`` nodes in float32.
+6. ``pallas``: the chunk as one Pallas kernel (kernels/pallas_chunk.py, issue 16): whether it
+   lowers on this GPU, its largest differences from the XLA chunk at 64 nodes, and node-steps/s
+   at ``--pallas-sizes`` nodes in float32 and float64 (``--cpu-dry-run``: interpret mode).
 
     python benchmarks/gpu_check.py [--sizes 1000,10000,100000,1000000] [--steps 720]
 """
@@ -184,6 +187,51 @@ def stages(gpus, n, steps):
             emit(r)
 
 
+def pallas(gpu, sizes, steps, block_nodes, interpret):
+    """The Pallas chunk against the XLA chunk (64 nodes), then its throughput at ``sizes``."""
+    import jax
+    import jax.numpy as jnp
+
+    from orbital_sim.bench import STEPS_PER_OUTPUT, default_model
+    from orbital_sim.kernels.model import make_chunk_fn
+    from orbital_sim.kernels.pallas_chunk import make_pallas_chunk_fn
+    from orbital_sim.kernels.thermal import coupling_pattern
+
+    variables = ("temperature", "battery_energy", "sunlit_fraction")
+    outputs = max(1, steps // STEPS_PER_OUTPUT)
+
+    def one(n, dtype):
+        with jax.default_device(gpu):
+            _, model, state = default_model(n, dtype)
+            kw = dict(albedo_model=model.albedo_model, thermal_pairs=coupling_pattern(model.params.thermal.conductance_w_k))
+            fn = make_pallas_chunk_fn(model.propagator, model.shadow_fn, STEPS_PER_OUTPUT, outputs, variables,
+                                      block_nodes=block_nodes, interpret=interpret, **kw)
+            args = jax.device_put((model.params, state, model.env, jnp.asarray(0), jnp.asarray(10**9),
+                                   jnp.asarray(10.0, model.env.sink_k.dtype)), gpu)
+            t0 = time.perf_counter()
+            st, samples = jax.block_until_ready(fn(*args))
+            first_s = time.perf_counter() - t0
+            row = {"check": "pallas", "dtype": dtype, "nodes": n, "steps": outputs * STEPS_PER_OUTPUT,
+                   "block_nodes": block_nodes, "interpret": interpret, "compile_and_first_run_s": round(first_s, 3)}
+            if n == 64:  # against the XLA chunk on the same device
+                xla = make_chunk_fn(model.propagator, model.shadow_fn, STEPS_PER_OUTPUT, outputs, variables, **kw)
+                sx, ox = jax.tree_util.tree_map(np.asarray, xla(*args))
+                row.update(max_position_m=float(np.max(np.abs(np.asarray(st.r_eci_m) - sx.r_eci_m))),
+                           max_temperature_k=float(np.max(np.abs(np.asarray(samples["temperature"], float)
+                                                                 - ox["temperature"].astype(float)))))
+            times = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                jax.block_until_ready(fn(*args))
+                times.append(time.perf_counter() - t0)
+            row["node_steps_per_s"] = n * outputs * STEPS_PER_OUTPUT / float(np.median(times))
+            emit(row)
+
+    for dtype in ("float32", "float64"):
+        for n in [64] + [n for n in sizes if n != 64]:
+            section(f"pallas {dtype} {n}", one, n, dtype)
+
+
 def main(argv=None) -> int:
     global LOG
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -195,6 +243,8 @@ def main(argv=None) -> int:
     ap.add_argument("--stage-nodes", type=int, default=100000, help="0: skip the stages")
     ap.add_argument("--unroll", type=int, default=6, help="also time float32 at 1e4 and 1e5 nodes with the "
                     "inner loop unrolled this many steps (1: skip)")
+    ap.add_argument("--pallas-sizes", default="10000,100000", help="node counts for the Pallas chunk ('': 64 only)")
+    ap.add_argument("--pallas-block", type=int, default=128, help="nodes per Pallas program")
     ap.add_argument("--skip-check", action="store_true")
     ap.add_argument("--log", default=None, help="append every JSON line to this file")
     ap.add_argument("--hlo", default=None, help="write the compiled chunk's HLO text here")
@@ -223,6 +273,8 @@ def main(argv=None) -> int:
     if args.unroll > 1:
         unrolled(gpus, [n for n in (10000, 100000) if n in sizes], args.steps, args.unroll)
     section("kernels_per_step", kernels_per_step, gpus[0], min(10000, max(sizes)), args.steps, args.hlo)
+    pallas(gpus[0], [int(float(x)) for x in args.pallas_sizes.split(",") if x], args.steps, args.pallas_block,
+           interpret=args.cpu_dry_run)
     if args.stage_nodes:
         stages(gpus, args.stage_nodes, args.steps)
     throughput(gpus, [n for n in sizes if n > 100000], args.steps, args.baseline_max, dtypes)

@@ -94,15 +94,16 @@ def test_closed_pipe_gives_no_traceback():
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
 
 
-@pytest.mark.slow  # about 40 s: the GPU script's every section, with the CPU standing in for the GPU
+@pytest.mark.slow  # about 90 s: the GPU script's every section, with the CPU standing in for the GPU
 def test_gpu_check_script_runs_every_section_on_the_cpu(tmp_path):
     """benchmarks/gpu_check.py runs only where a GPU is lent, rarely: its dry run on the CPU keeps
-    it from rotting (GPU-vs-CPU check, sizes, unrolled run, kernels per step, stages)."""
+    it from rotting (GPU-vs-CPU check, sizes, unrolled run, kernels per step, stages, the Pallas chunk)."""
     script = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks", "gpu_check.py")
     log = tmp_path / "gpu.jsonl"
     proc = subprocess.run([sys.executable, script, "--cpu-dry-run", "--sizes", "8,10000", "--dtypes", "float32",
                            "--steps", "12", "--stage-nodes", "8", "--unroll", "3", "--baseline-max", "8",
-                           "--log", str(log)], capture_output=True, text=True, timeout=300)
+                           "--pallas-sizes", "8", "--pallas-block", "4",
+                           "--log", str(log)], capture_output=True, text=True, timeout=400)
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = [json.loads(x) for x in log.read_text().splitlines()]
     assert not [r for r in lines if "error" in r], [r for r in lines if "error" in r]
@@ -115,3 +116,7 @@ def test_gpu_check_script_runs_every_section_on_the_cpu(tmp_path):
     assert "baseline_node_steps_per_s" in full[0] and "baseline_note" in full[1]
     kernels = [r for r in lines if r.get("check") == "kernels_per_step"]
     assert len(kernels) == 1 and all(v["fusions"] > 0 for v in kernels[0]["loop_bodies"].values())
+    pallas = [r for r in lines if r.get("check") == "pallas"]  # interpret mode on the CPU
+    assert [(r["dtype"], r["nodes"]) for r in pallas] == [("float32", 64), ("float32", 8), ("float64", 64),
+                                                          ("float64", 8)]
+    assert pallas[2]["max_position_m"] <= 1e-6 and pallas[2]["max_temperature_k"] <= 1e-9
