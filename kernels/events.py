@@ -43,10 +43,13 @@ piece), so the substeps' fractions add up to the step's exactly.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
 from .dense import hermite_cubic
+from .pytree import pytree_dataclass
 
 #: event kinds, in the order a pass meets them (stored as these codes)
 EVENT_KINDS = ("penumbra_entry", "umbra_entry", "umbra_exit", "penumbra_exit")
@@ -133,6 +136,16 @@ def _sorted(x):
     return jnp.stack(v)
 
 
+@pytree_dataclass
+class ShadowInStep:
+    """The shadow of one node over one step (:func:`step_shadow`)."""
+
+    mean_sunlit_fraction: Any  #: [1] () int_0^1 f dtheta over the step
+    substep_sunlit_fraction: Any  #: [1] (substeps,) the mean over each equal part of the step
+    event_theta: Any  #: [1] (SLOTS_PER_STEP,) each located contact as a fraction of the step (NaN: none)
+    event_kind: Any  #: [code] (SLOTS_PER_STEP,) int32 codes of EVENT_KINDS
+
+
 def step_shadow(r0_m, v0_m_s, r1_m, v1_m_s, sun0_m, sun1_m, h_s, shadow_fn, earth_radius_m, sun_radius_m,
                 substeps: int = 1):
     """Contacts and mean sunlit fraction of one node over one step (no node axis; vmap it).
@@ -141,10 +154,7 @@ def step_shadow(r0_m, v0_m_s, r1_m, v1_m_s, sun0_m, sun1_m, h_s, shadow_fn, eart
     ``sun0_m``, ``sun1_m``: the Sun there (3,); ``h_s``: the step [s]; ``shadow_fn``: a
     model of ``kernels.shadow.SHADOW_MODELS`` (an instance) (its fraction is integrated over the penumbra
     pieces; the contacts are those of the conical model).
-    Returns a dict: ``mean_fraction`` (int_0^1 f dtheta), ``substep_fraction``
-    (``substeps``,): the mean over each of ``substeps`` equal parts of the step, ``event_theta`` (SLOTS_PER_STEP,) fraction of the step of
-    each located contact (NaN: none) and ``event_kind`` (SLOTS_PER_STEP,) int32 codes of
-    EVENT_KINDS.
+    Returns :class:`ShadowInStep` (``substeps`` equal parts of the step).
     """
     dtype = r0_m.dtype
 
@@ -211,5 +221,5 @@ def step_shadow(r0_m, v0_m_s, r1_m, v1_m_s, sun0_m, sun1_m, h_s, shadow_fn, eart
     share = overlap(cells[:, :-1].reshape(-1), cells[:, 1:].reshape(-1)) * f[:, None]  # (6, n_sub)
     sub = sub + jnp.sum(jnp.where(jnp.repeat(use, 3)[:, None], share, 0.0), axis=0)
     substep_fraction = jnp.clip(sub * n_sub, 0.0, 1.0)
-    return {"mean_fraction": jnp.mean(substep_fraction), "substep_fraction": substep_fraction,
-            "event_theta": event_theta, "event_kind": event_kind}
+    return ShadowInStep(mean_sunlit_fraction=jnp.mean(substep_fraction), substep_sunlit_fraction=substep_fraction,
+                        event_theta=event_theta, event_kind=event_kind)

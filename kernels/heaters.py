@@ -36,3 +36,11 @@ def heater_duty(temperature_k, on_k, off_k):
 def heater_power_w(temperature_k, power_w, on_k, off_k):
     """Heater power demanded [W] per component: ``power_w * heater_duty(...)``."""
     return power_w * heater_duty(temperature_k, on_k, off_k)
+
+
+def thermostat_demand_w(thermal, temperature_k):
+    """Heater power demanded [W] (C,) by the thermostats of a node's thermal group ``thermal``
+    (kernels.model.ThermalParams) at ``temperature_k`` [K] (C,); None when it has no heaters."""
+    if thermal.heater_power_w is None:
+        return None
+    return heater_power_w(temperature_k, thermal.heater_power_w, thermal.heater_on_k, thermal.heater_off_k)

@@ -25,9 +25,12 @@ fluxes stay continuous (tests/kernels/test_sun_edge.py)), ``ram`` (along the vel
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax.numpy as jnp
 
 from . import fastmath
+from .pytree import pytree_dataclass
 from .registry import Registry
 from .safe import safe_sqrt, safe_unit
 
@@ -245,3 +248,46 @@ def surface_fluxes_two_faces(normals, r_eci_m, s_hat, sun_distance_m, sunlit_fra
     albedo_back = albedo_model(-normals, r_eci_m, s_hat, solar_w_m2, view_back, env)
     return ((direct, albedo, env.earth_ir_w_m2 * view),
             (direct_back, albedo_back, env.earth_ir_w_m2 * view_back))
+
+
+@pytree_dataclass
+class SurfaceLoads:
+    """What a node's surfaces take from (and give to) the environment over a step, for full Sun
+    (the direct Sun scales with a substep's mean sunlit fraction f: absorbed = ``other_w`` +
+    f ``sun_w`` per surface, cell irradiance = ``cells_other_w`` + f ``cells_sun_w``)."""
+
+    sun_w: Any  #: [W] (S,) direct Sun absorbed by each surface (both faces) in full Sun
+    other_w: Any  #: [W] (S,) Earth albedo and Earth IR absorbed by each surface (both faces)
+    albedo_w: Any  #: [W] (S,) the albedo share of ``other_w`` (for the output only)
+    ir_w: Any  #: [W] (S,) the Earth IR share of ``other_w`` (for the output only)
+    cells_sun_w: Any  #: [W] () direct Sun on the cell faces (area x irradiance) in full Sun
+    cells_other_w: Any  #: [W] () albedo on the cell faces (area x irradiance)
+    emission_w_k4: Any  #: [W/K^4] (C,) sigma x sum of emittance x area of each component's faces
+
+
+def surface_loads(surfaces, r_eci_m, v_eci_m_s, s_hat, sun_distance_m, env, albedo_model=None) -> SurfaceLoads:
+    """The irradiance stage of a node: normals by each surface's pointing rule, the fluxes on
+    both faces, and what each surface absorbs and emits, from the node's surface group
+    ``surfaces`` (kernels.model.SurfaceParams: ``area_m2``, ``pointing``, ``rsw``,
+    ``absorptance``, ``emittance``, ``back_absorptance``, ``back_emittance``, ``cells``,
+    ``component``). ``r_eci_m``, ``v_eci_m_s``: the node's state (3,) where the geometry is
+    taken (the step's midpoint); ``s_hat``: unit vector to the Sun; ``sun_distance_m`` [m];
+    ``env``: as :func:`surface_fluxes` (and ``sigma_w_m2_k4``). A new per-surface property is
+    a field of SurfaceParams read here."""
+    normals = surface_normals(surfaces.pointing, surfaces.rsw, r_eci_m, v_eci_m_s, s_hat)
+    (direct_f, albedo_f, ir_f), (direct_b, albedo_b, ir_b) = surface_fluxes_two_faces(
+        normals, r_eci_m, s_hat, sun_distance_m, jnp.ones((), r_eci_m.dtype), env, albedo_model)
+    area = surfaces.area_m2
+    return SurfaceLoads(
+        sun_w=area * (surfaces.absorptance * direct_f + surfaces.back_absorptance * direct_b),
+        other_w=area * (surfaces.absorptance * albedo_f + surfaces.emittance * ir_f
+                        + surfaces.back_absorptance * albedo_b + surfaces.back_emittance * ir_b),
+        # the split of other_w for the output (absorbed_albedo, absorbed_ir): computed only when
+        # sampled (XLA drops unused diagnostics); other_w itself stays the expression above
+        albedo_w=area * (surfaces.absorptance * albedo_f + surfaces.back_absorptance * albedo_b),
+        ir_w=area * (surfaces.emittance * ir_f + surfaces.back_emittance * ir_b),
+        cells_sun_w=jnp.sum(area * surfaces.cells * direct_f),
+        cells_other_w=jnp.sum(area * surfaces.cells * albedo_f),
+        emission_w_k4=env.sigma_w_m2_k4 * ((area * (surfaces.emittance + surfaces.back_emittance))
+                                           @ surfaces.component),
+    )

@@ -23,14 +23,13 @@ import jax.numpy as jnp
 from . import constants as c
 from .pytree import pytree_dataclass
 from .dense import hermite_cubic
-from .events import step_shadow
+from .events import ShadowInStep, step_shadow
 from .ground import ground_node_step, stations_eci
-from .heaters import heater_power_w as thermostat_power_w
-from .irradiance import surface_fluxes_two_faces, surface_normals
-from .power import array_efficiency, compute_utilization, power_step
+from .irradiance import SurfaceLoads, surface_loads
+from .power import ElectricalStep, electrical_step
 from .shadow import beta_angle
 from .sun import sun_position_eci
-from .thermal import conductance_sums_w_k, conduction_w, thermal_step
+from .thermal import conductance_sums_w_k, half_step_ahead_k, thermal_step
 
 #: XLA options of the compiled chunk. On the CPU, XLA (jaxlib 0.10) hands some reductions to
 #: YNNPACK ("ynn_fusion" kernels); for the step's small reductions (over substeps, components,
@@ -314,9 +313,261 @@ def init_state(params: NodeParams, r_eci_m, v_eci_m_s, battery_energy_j, tempera
     )
 
 
+@pytree_dataclass
+class StepGeometry:
+    """The shadow stage of a step (:func:`shadow_stage`): the sunlit fraction and where the
+    step's environment is evaluated (its midpoint on the dense trajectory)."""
+
+    sunlit_fraction: Any  #: [1] () at the step's end
+    beta_angle_rad: Any  #: [rad] () Sun's elevation above the orbit plane at the step's end
+    shadow: ShadowInStep  #: contacts and mean sunlit fractions inside the step
+    r_mid_eci_m: Any  #: [m] (3,) position at the step's midpoint
+    v_mid_eci_m_s: Any  #: [m/s] (3,) velocity at the step's midpoint
+    sun_hat: Any  #: [1] (3,) unit vector from the midpoint to the Sun
+    sun_distance_m: Any  #: [m] () from the midpoint to the Sun
+
+
+@pytree_dataclass
+class SubstepRates:
+    """The power and thermal substeps of a step (:func:`power_and_thermal`): their mean rates over
+    the step (``electrical.flows.battery_energy_j`` is the battery energy at the step's end)."""
+
+    electrical: ElectricalStep  #: array power, power flows, heaters and electrical heat [W]
+    absorbed_surf_w: Any  #: [W] (S,) environment heat absorbed by each surface
+    emitted_w: Any  #: [W] (C,) emitted to the sink by each component (net of the sink's return)
+
+
+@pytree_dataclass
+class StepOutputs:
+    """What one step reports: the fields are the output file's variables (kernels' SI units,
+    written to the file's ``units`` attribute), the running integrals the runner's orbit means
+    read, and the step's located shadow contacts. ``make_chunk_fn`` samples its variables by
+    these names. A faulty node reports NaN (the event kinds aside)."""
+
+    sunlit_fraction: Any  #: [1] () at the step's end
+    beta_angle: Any  #: [rad] () at the step's end
+    array_power: Any  #: [W] () mean over the step
+    load_power: Any  #: [W] () compute + bus served, mean over the step
+    shed_power: Any  #: [W] () mean over the step
+    battery_energy: Any  #: [J] () at the step's end
+    state_of_charge: Any  #: [1] () at the step's end
+    compute_utilization: Any  #: [1] () served compute / nominal compute, mean over the step
+    temperature: Any  #: [K] (C,) at the step's end
+    heat_rejected: Any  #: [W] () emitted to the sink by all components, mean over the step
+    heater_power: Any  #: [W] () drawn by all heaters, mean over the step (0: no heaters)
+    energy_unmet: Any  #: [J] () bus demand not served since the epoch
+    battery_power: Any  #: [W] () charge - discharge, mean over the step
+    #: [W] (S,) absorbed environment power per surface, means over the step (the direct Sun with
+    #: the step's mean sunlit fraction); their sum over surfaces is the absorbed_j integrand
+    absorbed_solar: Any
+    absorbed_albedo: Any  #: [W] (S,)
+    absorbed_ir: Any  #: [W] (S,)
+    acc_energy_generated_j: Any  #: [J] () array output since the epoch (float64, for the orbit means)
+    acc_energy_consumed_j: Any  #: [J] () delivered to bus and compute since the epoch (float64)
+    acc_charge_j: Any  #: [J] () into the battery since the epoch (float64)
+    acc_discharge_j: Any  #: [J] () delivered by the battery since the epoch (float64)
+    position_eci: Any  #: [m] (3,) at the step's end (float64)
+    velocity_eci: Any  #: [m/s] (3,) at the step's end (float64)
+    event_t_s: Any  #: [s since the epoch] (SLOTS_PER_STEP,) contacts located inside the step (NaN: none)
+    event_kind: Any = None  #: [code] (SLOTS_PER_STEP,) int32, events.EVENT_KINDS
+
+
+def own_environment(env: EnvParams, own) -> EnvParams:
+    """``env`` with a node's own albedo, Earth IR and solar constant (``own``: NodeEnvironment,
+    a sweep of [environment] keys; None: the run's)."""
+    if own is None:
+        return env
+    return dataclasses.replace(env, albedo=own.albedo, earth_ir_w_m2=own.earth_ir_w_m2,
+                               solar_constant_w_m2=own.solar_constant_w_m2)
+
+
+def shadow_stage(state: NodeState, r_eci_m, v_eci_m_s, r_sun_eci_m, r_sun_start_eci_m, dt_s, env: EnvParams,
+                 shadow_fn, substeps: int) -> StepGeometry:
+    """Shadow and beta angle at the step's end, the contacts and mean sunlit fractions inside the
+    step (kernels/events.py), and the step's midpoint geometry on the dense trajectory.
+    ``r_eci_m``, ``v_eci_m_s``, ``r_sun_eci_m``: at the step's end, in the working precision;
+    ``r_sun_start_eci_m``: the Sun at the step's start (None: the end's); ``dt_s`` [s]."""
+    work = r_eci_m.dtype
+    sunlit = shadow_fn(r_eci_m, r_sun_eci_m, env.shadow_radius_m, env.sun_radius_m)  # at the step's end
+    beta = beta_angle(r_eci_m, v_eci_m_s, r_sun_eci_m)
+    sun0 = (r_sun_eci_m if r_sun_start_eci_m is None else r_sun_start_eci_m).astype(work)
+    r0, v0 = state.r_eci_m.astype(work), state.v_eci_m_s.astype(work)
+    h = jnp.asarray(dt_s, work)
+    inside = step_shadow(r0, v0, r_eci_m, v_eci_m_s, sun0, r_sun_eci_m, h, shadow_fn, env.shadow_radius_m,
+                         env.sun_radius_m, substeps=substeps)
+    # the step's midpoint on the dense trajectory: the environment's mean geometry
+    r_mid, v_mid = hermite_cubic(r0, v0, r_eci_m, v_eci_m_s, h, jnp.asarray(0.5, work))
+    to_sun = 0.5 * (sun0 + r_sun_eci_m) - r_mid
+    sun_distance_m = jnp.sqrt(jnp.sum(to_sun * to_sun))
+    return StepGeometry(sunlit_fraction=sunlit, beta_angle_rad=beta, shadow=inside, r_mid_eci_m=r_mid,
+                        v_mid_eci_m_s=v_mid, sun_hat=to_sun / sun_distance_m, sun_distance_m=sun_distance_m)
+
+
+@pytree_dataclass
+class SubstepShared:
+    """What every substep of a step uses, computed once per step (outside the substep loop)."""
+
+    compute_nominal_w: Any  #: [W] () accelerators x accelerator power
+    floor_soc: Any  #: [1] () battery floor / capacity
+    dt_s: Any  #: [s] () the substep
+    conductance_sum_w_k: Any  #: [W/K] (C,) sum_j G_ij per component
+    sink_k4: Any  #: [K^4] () sink temperature to the fourth
+
+
+def power_and_thermal_substep(params: NodeParams, loads: SurfaceLoads, env: EnvParams, shared: SubstepShared,
+                              temperature_k, battery_j, fraction, thermal_pairs=None):
+    """One substep of ``shared.dt_s`` with mean sunlit fraction ``fraction`` [1]: the power stage
+    (power, battery, compute groups; the thermal group's heaters), then the thermal stage
+    (thermal group). The array efficiency is taken at the array's temperature half a substep
+    ahead (``thermal.half_step_ahead_k``): the array warms by up to 1 K/s after an eclipse,
+    and the start-of-substep value made the array energy first order in the step (0.4 % per
+    orbit at 60 s). Returns ``(temperature_k, battery_energy_j)`` at the substep's end and
+    :class:`SubstepRates`."""
+    with jax.named_scope("power"):
+        absorbed_surf_w = loads.other_w + fraction * loads.sun_w
+        cells_w = loads.cells_other_w + fraction * loads.cells_sun_w
+
+        def electrical(array_k):  # thermostats read the start-of-substep temperatures
+            return electrical_step(params.power, params.battery, params.compute, params.thermal, temperature_k,
+                                   battery_j, cells_w, array_k, shared.dt_s,
+                                   compute_nominal_w=shared.compute_nominal_w, floor_soc=shared.floor_soc)
+
+        def heat_w(e: ElectricalStep):  # [W] (C,) all heat into each component
+            return absorbed_surf_w @ params.surfaces.component + e.electric_heat_w
+
+        ahead_k = half_step_ahead_k(params.thermal, temperature_k, loads.emission_w_k4,
+                                    heat_w(electrical(params.power.array_component @ temperature_k)), shared.dt_s,
+                                    env.sink_k, thermal_pairs, conductance_sum_w_k=shared.conductance_sum_w_k,
+                                    sink_k4=shared.sink_k4)
+        e = electrical(params.power.array_component @ ahead_k)
+    with jax.named_scope("thermal"):
+        temperature_next_k, emitted_w = thermal_step(params.thermal, temperature_k, loads.emission_w_k4, heat_w(e),
+                                                     shared.dt_s, env.sink_k, pairs=thermal_pairs)
+    rates = SubstepRates(electrical=dataclasses.replace(e, flows=dataclasses.replace(e.flows, battery_energy_j=None)),
+                         absorbed_surf_w=absorbed_surf_w, emitted_w=emitted_w)
+    return (temperature_next_k, e.flows.battery_energy_j), rates
+
+
+def substep_shared(params: NodeParams, env: EnvParams, dt_s, substeps: int, thermal_pairs=None) -> SubstepShared:
+    """:class:`SubstepShared` of a step of ``dt_s`` [s] in ``substeps`` equal substeps."""
+    return SubstepShared(
+        compute_nominal_w=params.compute.accelerators * params.compute.accelerator_power_w,
+        floor_soc=params.battery.floor_j / params.battery.capacity_j,
+        dt_s=dt_s / substeps,
+        conductance_sum_w_k=conductance_sums_w_k(params.thermal.conductance_w_k, thermal_pairs),
+        sink_k4=env.sink_k ** 4,
+    )
+
+
+def power_and_thermal(params: NodeParams, loads: SurfaceLoads, env: EnvParams, shared: SubstepShared, temperature_k,
+                      battery_j, substep_fraction, thermal_pairs=None):
+    """The power and thermal stages over a step in ``len(substep_fraction)`` equal substeps of
+    ``shared.dt_s`` (:func:`power_and_thermal_substep`). Returns the temperatures [K] (C,) at the
+    step's end and :class:`SubstepRates`: means over the substeps, with the battery energy at
+    the step's end."""
+    (t1, battery_end_j), rates = jax.lax.scan(
+        lambda carry, f: power_and_thermal_substep(params, loads, env, shared, *carry, f, thermal_pairs),
+        (temperature_k, battery_j), substep_fraction)
+    rates = jax.tree_util.tree_map(lambda x: jnp.mean(x, axis=0), rates)
+    flows = dataclasses.replace(rates.electrical.flows, battery_energy_j=battery_end_j)
+    return t1, dataclasses.replace(rates, electrical=dataclasses.replace(rates.electrical, flows=flows))
+
+
+def check_faults(state: NodeState, r64, v64, temperature_k, battery_energy_j, env: EnvParams, t_end_s, active):
+    """A non-finite state or a position below the Earth's surface stops a node (its state is
+    frozen from then on). Returns ``(status, fault_time_s, update)``: ``update`` is True where
+    the step's result replaces the state."""
+    finite = (
+        jnp.all(jnp.isfinite(r64)) & jnp.all(jnp.isfinite(v64)) & jnp.all(jnp.isfinite(temperature_k))
+        & jnp.isfinite(battery_energy_j)
+    )
+    below = jnp.sum(r64 * r64) < env.r_eq_m * env.r_eq_m
+    healthy = state.status == STATUS_OK
+    new_fault = jnp.where(below, STATUS_BELOW_SURFACE, jnp.where(~finite, STATUS_NON_FINITE, STATUS_OK))
+    fault_now = active & healthy & (new_fault != STATUS_OK)
+    status = jnp.where(fault_now, new_fault, state.status).astype(jnp.int32)
+    fault_time_s = jnp.where(fault_now, t_end_s, state.fault_time_s).astype(state.fault_time_s.dtype)
+    return status, fault_time_s, active & healthy & ~fault_now
+
+
+def accumulate(a: Accumulators, params: NodeParams, rates: SubstepRates, sunlit_mean, temperature_k, dt_s, dt64_s,
+               t_end_s) -> Accumulators:
+    """The running totals after a step of ``dt_s`` [s] (working precision; ``dt64_s`` float64)
+    ending at ``t_end_s``, from the step's mean rates and sunlit fraction [1] and the
+    temperatures [K] at its end."""
+    e, flows = rates.electrical, rates.electrical.flows
+    # a brown-out: the battery at its floor and the array short of the bus alone (compute is
+    # cut first); 1e-6 of the bus power keeps rounding of an exactly carried bus out of it
+    browned_out = flows.unmet_w > 1e-6 * params.power.bus_power_w
+    soc1 = flows.battery_energy_j / params.battery.capacity_j
+    accelerator_s = jnp.where(params.compute.accelerator_power_w > 0, flows.compute_w / jnp.where(
+        params.compute.accelerator_power_w > 0, params.compute.accelerator_power_w, 1.0), 0.0) * dt_s
+    return Accumulators(
+        sunlit_s=a.sunlit_s + sunlit_mean * dt_s,
+        elapsed_s=a.elapsed_s + dt64_s,
+        temperature_min_k=jnp.minimum(a.temperature_min_k, temperature_k),
+        temperature_max_k=jnp.maximum(a.temperature_max_k, temperature_k),
+        state_of_charge_min=jnp.minimum(a.state_of_charge_min, soc1),
+        energy_generated_j=a.energy_generated_j + e.array_power_w * dt_s,
+        energy_shed_j=a.energy_shed_j + flows.shed_w * dt_s,
+        energy_consumed_j=a.energy_consumed_j + (flows.compute_w + flows.bus_w) * dt_s,
+        energy_unmet_j=a.energy_unmet_j + flows.unmet_w * dt_s,
+        brownout_s=a.brownout_s + jnp.where(browned_out, dt_s, 0.0),
+        brownout_start_s=jnp.where(browned_out & jnp.isnan(a.brownout_start_s), t_end_s, a.brownout_start_s),
+        compute_delivered_s=a.compute_delivered_s + accelerator_s,
+        compute_nameplate_s=a.compute_nameplate_s + params.compute.accelerators * dt_s,
+        absorbed_j=a.absorbed_j + jnp.sum(rates.absorbed_surf_w) * dt_s,
+        emitted_j=a.emitted_j + jnp.sum(rates.emitted_w) * dt_s,
+        electric_heat_j=a.electric_heat_j + jnp.sum(e.electric_heat_w) * dt_s,
+        charge_j=a.charge_j + flows.charge_w * dt_s,
+        discharge_j=a.discharge_j + flows.discharge_w * dt_s,
+        battery_loss_j=a.battery_loss_j + flows.battery_heat_w * dt_s,
+        heater_j=None if e.heater_w is None else a.heater_j + jnp.sum(e.heater_w) * dt_s,
+    )
+
+
+def step_outputs(params: NodeParams, geometry: StepGeometry, loads: SurfaceLoads, shared: SubstepShared,
+                 rates: SubstepRates, new_state: NodeState, r64, v64, status, update, t_end_s, dt_s) -> StepOutputs:
+    """The step's :class:`StepOutputs`; NaN for a faulty node, no contacts where ``update`` is False."""
+    e, flows = rates.electrical, rates.electrical.flows
+    t1, work = new_state.temperature_k, params.thermal.heat_capacity_j_k.dtype
+    sunlit_mean = geometry.shadow.mean_sunlit_fraction
+    compute_nominal_w = shared.compute_nominal_w
+    compute_nominal_safe = jnp.where(compute_nominal_w > 0, compute_nominal_w, 1.0)
+    out = StepOutputs(
+        sunlit_fraction=geometry.sunlit_fraction,
+        beta_angle=geometry.beta_angle_rad,
+        array_power=e.array_power_w,
+        load_power=flows.compute_w + flows.bus_w,
+        shed_power=flows.shed_w,
+        battery_energy=flows.battery_energy_j,
+        state_of_charge=flows.battery_energy_j / params.battery.capacity_j,
+        compute_utilization=jnp.where(compute_nominal_w > 0, flows.compute_w / compute_nominal_safe, 0.0),
+        temperature=t1,
+        heat_rejected=jnp.sum(rates.emitted_w),
+        heater_power=jnp.zeros((), t1.dtype) if e.heater_w is None else jnp.sum(e.heater_w),
+        energy_unmet=new_state.acc.energy_unmet_j.astype(work),
+        battery_power=flows.charge_w - flows.discharge_w,
+        absorbed_solar=sunlit_mean * loads.sun_w,
+        absorbed_albedo=loads.albedo_w,
+        absorbed_ir=loads.ir_w,
+        acc_energy_generated_j=new_state.acc.energy_generated_j,
+        acc_energy_consumed_j=new_state.acc.energy_consumed_j,
+        acc_charge_j=new_state.acc.charge_j,
+        acc_discharge_j=new_state.acc.discharge_j,
+        position_eci=r64,
+        velocity_eci=v64,
+        event_t_s=(t_end_s - dt_s) + geometry.shadow.event_theta.astype(jnp.float64) * dt_s,
+    )
+    # a faulty node reports NaN rather than stale or corrupt numbers
+    out = jax.tree_util.tree_map(lambda x: jnp.where(status == STATUS_OK, x, jnp.nan).astype(x.dtype), out)
+    return dataclasses.replace(out, event_t_s=jnp.where(update, out.event_t_s, jnp.nan),
+                               event_kind=geometry.shadow.event_kind)
+
+
 def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m, t_end_s, dt_s, active,
               propagator, shadow_fn, albedo_model=None, r_sun_start_eci_m=None, substeps: int = 1, thermal_pairs=None):
-    """Advance one node from t_end_s - dt_s to t_end_s. Returns ``(state, diagnostics)``.
+    """Advance one node from t_end_s - dt_s to t_end_s. Returns ``(state, StepOutputs)``.
 
     ``t_end_s``: float64 time since the epoch [s] (kept in float64 in every precision mode);
     ``r_sun_eci_m``: Sun position at t_end_s [m] (3,); ``active``: bool, False leaves the
@@ -337,12 +588,12 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
     the step across the located contacts. Power and thermal then advance in ``substeps`` equal
     substeps, each with its own mean sunlit fraction (the located contacts split the step
     exactly), its own array efficiency and throttle from the substep's start, and one ROS2 step.
+
+    The step is a chain of stages, each taking its own parameter group: orbit (``params.orbit``)
+    -> shadow -> irradiance (``params.surfaces``) -> power and thermal substeps (``params.power``,
+    ``params.battery``, ``params.compute``, ``params.thermal``) -> faults -> accumulators.
     """
-    if params.environment is not None:  # this node's own environment values
-        own = params.environment
-        env = dataclasses.replace(env, albedo=own.albedo, earth_ir_w_m2=own.earth_ir_w_m2,
-                                  solar_constant_w_m2=own.solar_constant_w_m2)
-    heaters = params.thermal.heater_power_w is not None
+    env = own_environment(env, params.environment)
     with jax.named_scope("orbit"):
         # the orbit (and time) stay in the state's precision, float64 in every mode; so does
         # the step: a float32 0.1 s is 0.100000001490116 s, 0.47 s a year ahead of the labels
@@ -350,217 +601,26 @@ def node_step(params: NodeParams, state: NodeState, env: EnvParams, r_sun_eci_m,
         r64, v64 = propagator.advance(params.orbit, state.r_eci_m, state.v_eci_m_s, t_end_s, dt64_s, env)
         work = params.thermal.heat_capacity_j_k.dtype  # the working precision of everything else
         dt_s = dt64_s.astype(work)  # power, thermal and energy integrals: relative 1.5e-8 in float32
-        r, v = r64.astype(work), v64.astype(work)
-        r_sun_eci_m = r_sun_eci_m.astype(work)
-
     with jax.named_scope("shadow"):
-        sunlit = shadow_fn(r, r_sun_eci_m, env.shadow_radius_m, env.sun_radius_m)  # at the step's end
-        beta = beta_angle(r, v, r_sun_eci_m)
-        sun0 = (r_sun_eci_m if r_sun_start_eci_m is None else r_sun_start_eci_m).astype(work)
-        r0, v0 = state.r_eci_m.astype(work), state.v_eci_m_s.astype(work)
-        h = jnp.asarray(dt_s, work)
-        inside = step_shadow(r0, v0, r, v, sun0, r_sun_eci_m, h, shadow_fn, env.shadow_radius_m, env.sun_radius_m,
-                             substeps=substeps)
-        sunlit_mean = inside["mean_fraction"]
-        # the step's midpoint on the dense trajectory: the environment's mean geometry
-        r_mid, v_mid = hermite_cubic(r0, v0, r, v, h, jnp.asarray(0.5, work))
-        to_sun = 0.5 * (sun0 + r_sun_eci_m) - r_mid
-        sun_distance_m = jnp.sqrt(jnp.sum(to_sun * to_sun))
-        s_hat = to_sun / sun_distance_m
-
-    with jax.named_scope("irradiance"):
-        # fluxes for full Sun; the direct Sun scales with each substep's mean sunlit fraction
-        normals = surface_normals(params.surfaces.pointing, params.surfaces.rsw, r_mid, v_mid, s_hat)
-        (direct_f, albedo_f, ir_f), (direct_b, albedo_b, ir_b) = surface_fluxes_two_faces(
-            normals, r_mid, s_hat, sun_distance_m, jnp.ones((), work), env, albedo_model)
-        area = params.surfaces.area_m2
-        sun_surf_w = area * (params.surfaces.absorptance * direct_f + params.surfaces.back_absorptance * direct_b)
-        other_surf_w = area * (
-            params.surfaces.absorptance * albedo_f + params.surfaces.emittance * ir_f
-            + params.surfaces.back_absorptance * albedo_b + params.surfaces.back_emittance * ir_b
-        )
-        # the split of other_surf_w for the output (absorbed_albedo, absorbed_ir): computed only when
-        # sampled (XLA drops unused diagnostics); other_surf_w itself stays the expression above
-        albedo_surf_w = area * (params.surfaces.absorptance * albedo_f + params.surfaces.back_absorptance * albedo_b)
-        ir_surf_w = area * (params.surfaces.emittance * ir_f + params.surfaces.back_emittance * ir_b)
-        cells_sun_w = jnp.sum(area * params.surfaces.cells * direct_f)
-        cells_other_w = jnp.sum(area * params.surfaces.cells * albedo_f)
-        emission_w_k4 = env.sigma_w_m2_k4 * (
-            (area * (params.surfaces.emittance + params.surfaces.back_emittance)) @ params.surfaces.component
-        )
-
-    t0 = state.temperature_k
-    compute_nominal_w = params.compute.accelerators * params.compute.accelerator_power_w
-    floor_soc = params.battery.floor_j / params.battery.capacity_j
-    dt_sub = dt_s / substeps
-    g_sum = conductance_sums_w_k(params.thermal.conductance_w_k, thermal_pairs)
-    sink4 = env.sink_k ** 4
-
-    def power_flows(temperature_k, battery_j, absorbed_surf_w, cells_w, array_k):
-        """Power balance of a substep with the array efficiency at ``array_k`` [K]; returns
-        (array power, flows, heater power per component or None, electrical heat per
-        component, total heat per component)."""
-        eta = array_efficiency(array_k, params.power.array_efficiency, params.power.array_temp_coeff_per_k,
-                               params.power.array_ref_temperature_k, params.power.array_age_factor)
-        array_power_w = eta * params.power.array_packing * cells_w
-        bus_demand_w = params.power.bus_power_w
-        if heaters:  # thermostats read the start-of-substep temperatures; heaters load the bus
-            heater_demand_w = thermostat_power_w(temperature_k, params.thermal.heater_power_w, params.thermal.heater_on_k,
-                                                 params.thermal.heater_off_k)
-            bus_demand_w = bus_demand_w + jnp.sum(heater_demand_w)
-        utilization = compute_utilization(  # the SOC throttle spares what the array covers
-            array_power_w, bus_demand_w, compute_nominal_w, params.compute.utilization, params.compute.component @ temperature_k,
-            battery_j / params.battery.capacity_j, params.compute.throttle_temperature_k, params.compute.throttle_band_k,
-            params.battery.throttle_soc, floor_soc,
-        )
-        flows = power_step(array_power_w, bus_demand_w, compute_nominal_w, utilization, battery_j, params.battery,
-                           dt_sub)
-        extracted_w = array_power_w - flows["shed_w"]
-        bus_heat_w = flows["bus_w"]
-        heater_w = None
-        if heaters:  # an unserved share of the bus is cut from the heaters in proportion
-            served = flows["bus_w"] / jnp.where(bus_demand_w > 0, bus_demand_w, 1.0)
-            heater_w = heater_demand_w * served
-            bus_heat_w = flows["bus_w"] - jnp.sum(heater_w)
-        electric_heat_w = (
-            params.compute.component * flows["compute_w"]
-            + params.power.bus_component * bus_heat_w
-            + params.battery.component * flows["battery_heat_w"]
-            - params.power.array_component * extracted_w
-        )
-        if heaters:
-            electric_heat_w = electric_heat_w + heater_w
-        heat_w = absorbed_surf_w @ params.surfaces.component + electric_heat_w
-        return array_power_w, flows, heater_w, electric_heat_w, heat_w
-
-    def power_and_thermal(temperature_k, battery_j, fraction):
-        """One substep: power flows, then the thermal step, with the substep's mean sunlit
-        fraction. The array efficiency is taken at the array's temperature half a substep
-        ahead (a linearly implicit predictor per component): the array warms by up to 1 K/s
-        after an eclipse, and the start-of-substep value made the array energy first order in
-        the step (0.4 % per orbit at 60 s)."""
-        with jax.named_scope("power"):
-            absorbed_surf_w = other_surf_w + fraction * sun_surf_w
-            cells_w = cells_other_w + fraction * cells_sun_w
-            *_, heat0_w = power_flows(temperature_k, battery_j, absorbed_surf_w, cells_w,
-                                      params.power.array_component @ temperature_k)
-            t3 = temperature_k * temperature_k * temperature_k
-            flux_w = (heat0_w + conduction_w(params.thermal.conductance_w_k, temperature_k, thermal_pairs)
-                      - emission_w_k4 * (t3 * temperature_k - sink4))
-            half = 0.5 * dt_sub
-            ahead_k = temperature_k + half * flux_w / (
-                params.thermal.heat_capacity_j_k + half * (g_sum + 4.0 * emission_w_k4 * t3))
-            array_power_w, flows, heater_w, electric_heat_w, heat_w = power_flows(
-                temperature_k, battery_j, absorbed_surf_w, cells_w, params.power.array_component @ ahead_k)
-        with jax.named_scope("thermal"):
-            temperature_next_k, emitted_w = thermal_step(
-                temperature_k, params.thermal.heat_capacity_j_k, params.thermal.conductance_w_k, emission_w_k4, heat_w, dt_sub,
-                env.sink_k, pairs=thermal_pairs,
-            )
-        rates = {**flows, "array_power_w": array_power_w, "absorbed_surf_w": absorbed_surf_w,
-                 "electric_heat_w": electric_heat_w, "emitted_w": emitted_w}
-        if heaters:
-            rates["heater_w"] = heater_w
-        del rates["battery_energy_j"]
-        return (temperature_next_k, flows["battery_energy_j"]), rates
-
-    # substeps of the step: powers and heat flows are their means over the step
-    (t1, battery_end_j), rates = jax.lax.scan(
-        lambda carry, f: power_and_thermal(*carry, f), (t0, state.battery_energy_j), inside["substep_fraction"])
-    rates = jax.tree_util.tree_map(lambda x: jnp.mean(x, axis=0), rates)
-    flows = {**rates, "battery_energy_j": battery_end_j}
-    array_power_w, absorbed_surf_w = rates["array_power_w"], rates["absorbed_surf_w"]
-    electric_heat_w, emitted_w = rates["electric_heat_w"], rates["emitted_w"]
-    heater_w = rates.get("heater_w")
-
-
+        geometry = shadow_stage(state, r64.astype(work), v64.astype(work), r_sun_eci_m.astype(work),
+                                r_sun_start_eci_m, dt_s, env, shadow_fn, substeps)
+    with jax.named_scope("irradiance"):  # fluxes for full Sun; the direct Sun scales with each substep's fraction
+        loads = surface_loads(params.surfaces, geometry.r_mid_eci_m, geometry.v_mid_eci_m_s, geometry.sun_hat,
+                              geometry.sun_distance_m, env, albedo_model)
+    shared = substep_shared(params, env, dt_s, substeps, thermal_pairs)
+    t1, rates = power_and_thermal(params, loads, env, shared, state.temperature_k, state.battery_energy_j,
+                                  geometry.shadow.substep_sunlit_fraction, thermal_pairs)
+    battery_j = rates.electrical.flows.battery_energy_j
     with jax.named_scope("faults"):
-        finite = (
-            jnp.all(jnp.isfinite(r64)) & jnp.all(jnp.isfinite(v64)) & jnp.all(jnp.isfinite(t1))
-            & jnp.isfinite(flows["battery_energy_j"])
-        )
-        below = jnp.sum(r64 * r64) < env.r_eq_m * env.r_eq_m
-        healthy = state.status == STATUS_OK
-        new_fault = jnp.where(below, STATUS_BELOW_SURFACE, jnp.where(~finite, STATUS_NON_FINITE, STATUS_OK))
-        fault_now = active & healthy & (new_fault != STATUS_OK)
-        status = jnp.where(fault_now, new_fault, state.status).astype(jnp.int32)
-        fault_time_s = jnp.where(fault_now, t_end_s, state.fault_time_s).astype(state.fault_time_s.dtype)
-        update = active & healthy & ~fault_now
-
+        status, fault_time_s, update = check_faults(state, r64, v64, t1, battery_j, env, t_end_s, active)
     with jax.named_scope("accumulate"):
-        a = state.acc
-        # a brown-out: the battery at its floor and the array short of the bus alone (compute is
-        # cut first); 1e-6 of the bus power keeps rounding of an exactly carried bus out of it
-        browned_out = flows["unmet_w"] > 1e-6 * params.power.bus_power_w
-        soc1 = flows["battery_energy_j"] / params.battery.capacity_j
-        accelerator_s = jnp.where(params.compute.accelerator_power_w > 0, flows["compute_w"] / jnp.where(
-            params.compute.accelerator_power_w > 0, params.compute.accelerator_power_w, 1.0), 0.0) * dt_s
-        acc = Accumulators(
-            sunlit_s=a.sunlit_s + sunlit_mean * dt_s,
-            elapsed_s=a.elapsed_s + dt64_s,
-            temperature_min_k=jnp.minimum(a.temperature_min_k, t1),
-            temperature_max_k=jnp.maximum(a.temperature_max_k, t1),
-            state_of_charge_min=jnp.minimum(a.state_of_charge_min, soc1),
-            energy_generated_j=a.energy_generated_j + array_power_w * dt_s,
-            energy_shed_j=a.energy_shed_j + flows["shed_w"] * dt_s,
-            energy_consumed_j=a.energy_consumed_j + (flows["compute_w"] + flows["bus_w"]) * dt_s,
-            energy_unmet_j=a.energy_unmet_j + flows["unmet_w"] * dt_s,
-            brownout_s=a.brownout_s + jnp.where(browned_out, dt_s, 0.0),
-            brownout_start_s=jnp.where(browned_out & jnp.isnan(a.brownout_start_s), t_end_s, a.brownout_start_s),
-            compute_delivered_s=a.compute_delivered_s + accelerator_s,
-            compute_nameplate_s=a.compute_nameplate_s + params.compute.accelerators * dt_s,
-            absorbed_j=a.absorbed_j + jnp.sum(absorbed_surf_w) * dt_s,
-            emitted_j=a.emitted_j + jnp.sum(emitted_w) * dt_s,
-            electric_heat_j=a.electric_heat_j + jnp.sum(electric_heat_w) * dt_s,
-            charge_j=a.charge_j + flows["charge_w"] * dt_s,
-            discharge_j=a.discharge_j + flows["discharge_w"] * dt_s,
-            battery_loss_j=a.battery_loss_j + flows["battery_heat_w"] * dt_s,
-            heater_j=a.heater_j + jnp.sum(heater_w) * dt_s if heaters else None,
-        )
-        stepped = NodeState(
-            r_eci_m=r64, v_eci_m_s=v64, battery_energy_j=flows["battery_energy_j"], temperature_k=t1,
-            status=status, fault_time_s=fault_time_s, acc=acc,
-        )
+        acc = accumulate(state.acc, params, rates, geometry.shadow.mean_sunlit_fraction, t1, dt_s, dt64_s, t_end_s)
+        stepped = NodeState(r_eci_m=r64, v_eci_m_s=v64, battery_energy_j=battery_j, temperature_k=t1,
+                            status=status, fault_time_s=fault_time_s, acc=acc)
         frozen = dataclasses.replace(state, status=status, fault_time_s=fault_time_s)
         new_state = jax.tree_util.tree_map(lambda n, o: jnp.where(update, n, o), stepped, frozen)
-
-    compute_nominal_safe = jnp.where(compute_nominal_w > 0, compute_nominal_w, 1.0)
-    diagnostics = {
-        "sunlit_fraction": sunlit,
-        "beta_angle": beta,
-        "array_power": array_power_w,
-        "load_power": flows["compute_w"] + flows["bus_w"],
-        "shed_power": flows["shed_w"],
-        "battery_energy": flows["battery_energy_j"],
-        "state_of_charge": soc1,
-        "compute_utilization": jnp.where(compute_nominal_w > 0, flows["compute_w"] / compute_nominal_safe, 0.0),
-        "temperature": t1,
-        "heat_rejected": jnp.sum(emitted_w),
-        "heater_power": jnp.sum(heater_w) if heaters else jnp.zeros((), t1.dtype),
-        "energy_unmet": acc.energy_unmet_j.astype(work),
-        "battery_power": flows["charge_w"] - flows["discharge_w"],
-        # absorbed environment power per surface, means over the step (the direct Sun with the
-        # step's mean sunlit fraction); their sum over surfaces is the absorbed_j integrand
-        "absorbed_solar": sunlit_mean * sun_surf_w,
-        "absorbed_albedo": albedo_surf_w,
-        "absorbed_ir": ir_surf_w,
-        # running energy integrals since the epoch (float64), for the orbit means of the runner
-        "acc_energy_generated_j": new_state.acc.energy_generated_j,
-        "acc_energy_consumed_j": new_state.acc.energy_consumed_j,
-        "acc_charge_j": new_state.acc.charge_j,
-        "acc_discharge_j": new_state.acc.discharge_j,
-        "position_eci": r64,
-        "velocity_eci": v64,
-        # contacts located inside the step: time [s since the epoch] (NaN: none) and kind code
-        "event_t_s": (t_end_s - dt_s) + inside["event_theta"].astype(jnp.float64) * dt_s,
-    }
-    # a faulty node reports NaN rather than stale or corrupt numbers
-    diagnostics = jax.tree_util.tree_map(
-        lambda x: jnp.where(status == STATUS_OK, x, jnp.nan).astype(x.dtype), diagnostics
-    )
-    diagnostics["event_t_s"] = jnp.where(update, diagnostics["event_t_s"], jnp.nan)
-    diagnostics["event_kind"] = inside["event_kind"]
-    return new_state, diagnostics
+    return new_state, step_outputs(params, geometry, loads, shared, rates, new_state, r64, v64, status, update,
+                                   t_end_s, dt_s)
 
 
 def make_env(*, shadow_radius_m, solar_constant_w_m2, albedo, earth_ir_w_m2, epoch_jd_tt_whole,
@@ -670,12 +730,12 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
             if ground is not None:  # st = (NodeState, GroundState)
                 st, gst = st
             st, diag = step_all(params, st, env, sun_k, t_k, dt_s, k < total_steps, sun0_k)
-            events = (diag["event_t_s"], diag["event_kind"]) if event_slots else None
+            events = (diag.event_t_s, diag.event_kind) if event_slots else None
             # only the sampled variables are carried; the rest is dead code for XLA
             if ground is not None:
                 gst, gdiag = ground_all(gst, st, env, t_k, dt_s, k < total_steps)
-                return ((st, gst), {**{name: diag[name] for name in variables}, **gdiag}), events
-            return (st, {name: diag[name] for name in variables}), events
+                return ((st, gst), {**{name: getattr(diag, name) for name in variables}, **gdiag}), events
+            return (st, {name: getattr(diag, name) for name in variables}), events
 
         def one_output(carry, xs):
             carry, events = jax.lax.scan(one_step, carry, xs, unroll=unroll)
@@ -689,7 +749,7 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
             lambda: step_all(params, state, env, dummy_sun, jnp.zeros((), jnp.float64), dt_s, jnp.asarray(True),
                              dummy_sun)[1]
         )
-        diag0 = {name: jnp.zeros(diag_shape[name].shape, diag_shape[name].dtype) for name in variables}
+        diag0 = {name: jnp.zeros(getattr(diag_shape, name).shape, getattr(diag_shape, name).dtype) for name in variables}
 
         def per_output(x):
             return x.reshape((outputs_per_chunk, steps_per_output) + x.shape[1:])

@@ -27,7 +27,36 @@ Ledger per step (exact): P_arr - P_shed + P_dis = P_bus_served + P_compute_serve
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax.numpy as jnp
+
+from .heaters import thermostat_demand_w
+from .pytree import pytree_dataclass
+
+
+@pytree_dataclass
+class PowerFlows:
+    """The power balance of one step (:func:`power_step`); scalars."""
+
+    battery_energy_j: Any  #: [J] battery energy at the step's end
+    charge_w: Any  #: [W] power into the battery (before the charge losses)
+    discharge_w: Any  #: [W] power the battery delivers to the bus (after the discharge losses)
+    shed_w: Any  #: [W] array surplus left unused (stays in the array as heat)
+    compute_w: Any  #: [W] compute load served
+    bus_w: Any  #: [W] bus load served (heaters included)
+    unmet_w: Any  #: [W] bus demand that could not be served
+    battery_heat_w: Any  #: [W] charge and discharge losses (heat in the battery)
+
+
+@pytree_dataclass
+class ElectricalStep:
+    """The power stage of one substep (:func:`electrical_step`)."""
+
+    array_power_w: Any  #: [W] () array output at its maximum power point
+    flows: PowerFlows  #: the balance of array, battery and loads
+    heater_w: Any  #: [W] (C,) heater power served per component; None: no heaters
+    electric_heat_w: Any  #: [W] (C,) electrical dissipation per component minus the array's extracted power
 
 
 def array_efficiency(temperature_k, efficiency_ref, temp_coeff_per_k, ref_temperature_k, age_factor):
@@ -67,10 +96,7 @@ def compute_utilization(array_power_w, bus_power_w, compute_power_nominal_w, uti
 def power_step(array_power_w, bus_power_w, compute_power_nominal_w, utilization, battery_energy_j, battery, dt_s):
     """Balance one step. Scalars in, and the node's battery group ``battery``
     (kernels.model.BatteryParams: ``capacity_j``, ``floor_j`` [J], ``charge_efficiency``,
-    ``discharge_efficiency`` [1]). Returns a dict of scalars:
-
-    ``battery_energy_j`` (end of step), ``charge_w``, ``discharge_w``, ``shed_w``,
-    ``compute_w`` (served), ``bus_w`` (served), ``unmet_w``, ``battery_heat_w``.
+    ``discharge_efficiency`` [1]). Returns :class:`PowerFlows` (scalars).
     """
     capacity_j, floor_j = battery.capacity_j, battery.floor_j
     charge_efficiency, discharge_efficiency = battery.charge_efficiency, battery.discharge_efficiency
@@ -94,13 +120,57 @@ def power_step(array_power_w, bus_power_w, compute_power_nominal_w, utilization,
 
     energy_next_j = battery_energy_j + dt_s * (charge_efficiency * charge_w - discharge_w / discharge_efficiency)
     battery_heat_w = (1.0 - charge_efficiency) * charge_w + (1.0 / discharge_efficiency - 1.0) * discharge_w
-    return {
-        "battery_energy_j": energy_next_j,
-        "charge_w": charge_w,
-        "discharge_w": discharge_w,
-        "shed_w": shed_w,
-        "compute_w": compute_w,
-        "bus_w": bus_w,
-        "unmet_w": unmet_w,
-        "battery_heat_w": battery_heat_w,
-    }
+    return PowerFlows(battery_energy_j=energy_next_j, charge_w=charge_w, discharge_w=discharge_w, shed_w=shed_w,
+                      compute_w=compute_w, bus_w=bus_w, unmet_w=unmet_w, battery_heat_w=battery_heat_w)
+
+
+def electrical_step(power, battery, compute, thermal, temperature_k, battery_energy_j, cells_w, array_temperature_k,
+                    dt_s, *, compute_nominal_w=None, floor_soc=None):
+    """The power stage of a node for one (sub)step, from its groups ``power``, ``battery``,
+    ``compute`` and the heaters of ``thermal`` (kernels.model.PowerParams, BatteryParams,
+    ComputeParams, ThermalParams: ``heater_power_w`` None means no heaters).
+
+    ``temperature_k``: [K] (C,) component temperatures at the start (the chip throttle);
+    ``battery_energy_j``: [J] at the start; ``cells_w``: [W] irradiance on the cell faces times
+    their area (direct + albedo); ``array_temperature_k``: [K] where the array efficiency is
+    taken; ``dt_s``: [s]. The thermostats (kernels/heaters.py) read ``temperature_k``; their
+    demand adds to the bus load, and an unserved share of the bus is cut from the heaters in
+    proportion. ``compute_nominal_w`` [W] (accelerators x power) and ``floor_soc`` [1] (floor /
+    capacity): pass them where they are computed once outside a loop of substeps (default: here).
+    All electrical power ends as heat where it is used: ``electric_heat_w`` books compute, bus,
+    battery losses and heaters in their components, less the power extracted from the array.
+    """
+    eta = array_efficiency(array_temperature_k, power.array_efficiency, power.array_temp_coeff_per_k,
+                           power.array_ref_temperature_k, power.array_age_factor)
+    array_power_w = eta * power.array_packing * cells_w
+    bus_demand_w = power.bus_power_w
+    heater_demand_w = thermostat_demand_w(thermal, temperature_k)
+    if heater_demand_w is not None:  # heaters load the bus
+        bus_demand_w = bus_demand_w + jnp.sum(heater_demand_w)
+    if compute_nominal_w is None:
+        compute_nominal_w = compute.accelerators * compute.accelerator_power_w
+    if floor_soc is None:
+        floor_soc = battery.floor_j / battery.capacity_j
+    utilization = compute_utilization(  # the SOC throttle spares what the array covers
+        array_power_w, bus_demand_w, compute_nominal_w, compute.utilization, compute.component @ temperature_k,
+        battery_energy_j / battery.capacity_j, compute.throttle_temperature_k, compute.throttle_band_k,
+        battery.throttle_soc, floor_soc,
+    )
+    flows = power_step(array_power_w, bus_demand_w, compute_nominal_w, utilization, battery_energy_j, battery, dt_s)
+    extracted_w = array_power_w - flows.shed_w
+    bus_heat_w = flows.bus_w
+    heater_w = None
+    if heater_demand_w is not None:  # an unserved share of the bus is cut from the heaters in proportion
+        served = flows.bus_w / jnp.where(bus_demand_w > 0, bus_demand_w, 1.0)
+        heater_w = heater_demand_w * served
+        bus_heat_w = flows.bus_w - jnp.sum(heater_w)
+    electric_heat_w = (
+        compute.component * flows.compute_w
+        + power.bus_component * bus_heat_w
+        + battery.component * flows.battery_heat_w
+        - power.array_component * extracted_w
+    )
+    if heater_demand_w is not None:
+        electric_heat_w = electric_heat_w + heater_w
+    return ElectricalStep(array_power_w=array_power_w, flows=flows, heater_w=heater_w,
+                          electric_heat_w=electric_heat_w)

@@ -151,12 +151,12 @@ def conductance_sums_w_k(conductance_w_k, pairs=None):
     return jnp.stack(total)
 
 
-def thermal_step(temperature_k, heat_capacity_j_k, conductance_w_k, emission_w_k4, heat_w, dt_s, sink_k,
-                 pairs=None):
+def thermal_step(thermal, temperature_k, emission_w_k4, heat_w, dt_s, sink_k, pairs=None):
     """Advance component temperatures by one ROS2 step.
 
-    ``temperature_k``: [K] (n,); ``heat_capacity_j_k``: [J/K] (n,);
-    ``conductance_w_k``: [W/K] (n, n), symmetric, zero diagonal;
+    ``thermal``: the node's thermal group (kernels.model.ThermalParams; this reads
+    ``heat_capacity_j_k`` [J/K] (n,) and ``conductance_w_k`` [W/K] (n, n), symmetric, zero
+    diagonal); ``temperature_k``: [K] (n,);
     ``emission_w_k4``: [W/K^4] (n,), sigma * sum(emittance * area) per component;
     ``heat_w``: [W] (n,), absorbed environment heat + internal dissipation, constant over the step;
     ``dt_s``: [s]; ``sink_k``: [K]; ``pairs``: the coupled components (i, j), i < j, static
@@ -165,6 +165,7 @@ def thermal_step(temperature_k, heat_capacity_j_k, conductance_w_k, emission_w_k
     Returns ``(temperature_next_k (n,), emitted_w (n,))``: emitted is the mean power radiated
     to the sink over the step, as booked by the integrator.
     """
+    heat_capacity_j_k, conductance_w_k = thermal.heat_capacity_j_k, thermal.conductance_w_k
     gamma = 1.0 + 0.5 ** 0.5
     t0 = temperature_k
     sink4 = sink_k**4
@@ -191,6 +192,26 @@ def thermal_step(temperature_k, heat_capacity_j_k, conductance_w_k, emission_w_k
     t1 = t0 + dt_s * (1.5 * k1 + 0.5 * k2)
     emitted_w = 0.5 * (emission(t0) + emission(t_mid)) + 0.5 * gamma * dt_s * d * (k1 + k2)
     return t1, emitted_w
+
+
+def half_step_ahead_k(thermal, temperature_k, emission_w_k4, heat_w, dt_s, sink_k, pairs=None, *,
+                      conductance_sum_w_k=None, sink_k4=None):
+    """Temperatures [K] (n,) half a step ``dt_s`` [s] ahead by one linearly implicit Euler step
+    per component (its own emission and conductance sums implicit, the neighbours' temperatures
+    held): a cheap predictor where a stage needs a load's temperature inside the step (the
+    array's efficiency). Arguments as :func:`thermal_step`; ``conductance_sum_w_k``
+    (:func:`conductance_sums_w_k`) [W/K] and ``sink_k4`` (``sink_k ** 4``) [K^4]: pass them where
+    they are computed once outside a loop of substeps (default: here)."""
+    if conductance_sum_w_k is None:
+        conductance_sum_w_k = conductance_sums_w_k(thermal.conductance_w_k, pairs)
+    if sink_k4 is None:
+        sink_k4 = sink_k ** 4
+    t3 = temperature_k * temperature_k * temperature_k
+    flux_w = (heat_w + conduction_w(thermal.conductance_w_k, temperature_k, pairs)
+              - emission_w_k4 * (t3 * temperature_k - sink_k4))
+    half = 0.5 * dt_s
+    return temperature_k + half * flux_w / (
+        thermal.heat_capacity_j_k + half * (conductance_sum_w_k + 4.0 * emission_w_k4 * t3))
 
 
 def equilibrium_temperature_k(heat_w, emission_w_k4, sink_k):

@@ -168,7 +168,7 @@ def _workload(name: str, config, algorithms, params, state, env, steps: int, dev
     from orbital_sim.kernels.sun import sun_position_eci
     from orbital_sim.kernels.thermal import coupling_pattern, thermal_step
 
-    work = params.heat_capacity_j_k.dtype
+    work = params.thermal.heat_capacity_j_k.dtype
     dt = jnp.asarray(STEP_S, work)
     shadow_fn = algorithms.shadow_fn
     albedo = algorithms.albedo_model
@@ -212,7 +212,7 @@ def _workload(name: str, config, algorithms, params, state, env, steps: int, dev
                 r = r + 1.0
 
                 def one(pp, x, v):
-                    n = surface_normals(pp.surf_pointing, pp.surf_rsw, x, v, s_hat)
+                    n = surface_normals(pp.surfaces.pointing, pp.surfaces.rsw, x, v, s_hat)
                     (d, a, i), (db, ab, ib) = surface_fluxes_two_faces(n, x, s_hat, kc.AU_M, 1.0, env, albedo)
                     return jnp.sum(d + a + i + db + ab + ib)
                 return r, total + jax.vmap(one)(p, r, state.v_eci_m_s.astype(work))
@@ -220,18 +220,20 @@ def _workload(name: str, config, algorithms, params, state, env, steps: int, dev
         elif name == "power":
             def body(p, c, env, k):
                 def one(pp, e):
-                    f = power_step(40e3 * (1.0 + 0.5 * jnp.sin(k * 0.1)), pp.bus_power_w,
-                                   pp.accelerators * pp.accelerator_power_w, pp.utilization, e, pp.battery, STEP_S)
-                    return f["battery_energy_j"]
+                    f = power_step(40e3 * (1.0 + 0.5 * jnp.sin(k * 0.1)), pp.power.bus_power_w,
+                                   pp.compute.accelerators * pp.compute.accelerator_power_w, pp.compute.utilization,
+                                   e, pp.battery, STEP_S)
+                    return f.battery_energy_j
                 return jax.vmap(one)(p, c)
             run, carry = scan(body, state.battery_energy_j)
         elif name == "thermal":
             def body(p, c, env, k):
                 def one(pp, t):
-                    area = pp.surf_area_m2
-                    k4 = env.sigma_w_m2_k4 * ((area * (pp.surf_emittance + pp.surf_back_emittance)) @ pp.surf_component)
-                    heat = 1e4 * (1.5 + jnp.sin(k * 0.07)) * pp.chip_component
-                    return thermal_step(t, pp.heat_capacity_j_k, pp.conductance_w_k, k4, heat, STEP_S, env.sink_k)[0]
+                    surfaces = pp.surfaces
+                    k4 = env.sigma_w_m2_k4 * ((surfaces.area_m2 * (surfaces.emittance + surfaces.back_emittance))
+                                              @ surfaces.component)
+                    heat = 1e4 * (1.5 + jnp.sin(k * 0.07)) * pp.compute.component
+                    return thermal_step(pp.thermal, t, k4, heat, STEP_S, env.sink_k)[0]
                 return jax.vmap(one)(p, c)
             run, carry = scan(body, state.temperature_k)
         else:

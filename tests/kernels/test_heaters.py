@@ -13,7 +13,7 @@ from scipy.optimize import brentq
 
 from orbital_sim.kernels import constants as c
 from orbital_sim.kernels.heaters import heater_duty, heater_power_w
-from orbital_sim.kernels.model import make_chunk_fn
+from orbital_sim.kernels.model import ThermalParams, make_chunk_fn
 from orbital_sim.kernels.orbit import Cowell, elements_to_state
 from orbital_sim.kernels.shadow import sunlit_fraction_conical
 from orbital_sim.kernels.thermal import thermal_step
@@ -39,10 +39,10 @@ def test_equilibrium_of_an_isolated_heated_component_matches_the_closed_form():
     power, on, off = 900.0, 270.0, 280.0
     closed = brentq(lambda t: k * (t**4 - c.DEEP_SPACE_SINK_K**4) - power * (off - t) / (off - on), 100.0, 400.0)
     t = jnp.asarray([200.0])
+    thermal = ThermalParams(heat_capacity_j_k=jnp.asarray([heat_capacity]), conductance_w_k=jnp.zeros((1, 1)))
     for _ in range(3000):  # 3000 x 30 s: many time constants (C / (4 k T^3 + P/band) about 200 s)
         q = heater_power_w(t, power, on, off)
-        t, _ = thermal_step(t, jnp.asarray([heat_capacity]), jnp.zeros((1, 1)), jnp.asarray([k]), q, 30.0,
-                            c.DEEP_SPACE_SINK_K)
+        t, _ = thermal_step(thermal, t, jnp.asarray([k]), q, 30.0, c.DEEP_SPACE_SINK_K)
     assert on < closed < off
     assert abs(float(t[0]) - closed) < 1e-6, (float(t[0]), closed)
 

@@ -171,7 +171,7 @@ def test_vmap_matches_per_node_loop():
         np.testing.assert_allclose(np.asarray(one_state.temperature_k), np.asarray(batched_state.temperature_k[i]),
                                    rtol=1e-14)
         np.testing.assert_allclose(np.asarray(one_state.r_eci_m), np.asarray(batched_state.r_eci_m[i]), rtol=1e-15)
-        np.testing.assert_allclose(float(one_diag["array_power"]), float(batched_diag["array_power"][i]), rtol=1e-13)
+        np.testing.assert_allclose(float(one_diag.array_power), float(batched_diag.array_power[i]), rtol=1e-13)
 
 
 @pytest.mark.slow

@@ -1,5 +1,7 @@
 """Power system against the plain-loop reference, its ledger, and array temperature derating."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -20,10 +22,10 @@ def _kernel_loop(p_array_w, throttle, *, p_bus_w, p_comp_w, u0, e0_j, cap_j, flo
     def body(e, x):
         p_arr, thr = x
         out = power_step(p_arr, p_bus_w, p_comp_w, u0 * thr, e, battery, dt_s)
-        return out["battery_energy_j"], out
+        return out.battery_energy_j, out
 
     _, out = jax.lax.scan(body, jnp.asarray(e0_j), (jnp.asarray(p_array_w), jnp.asarray(throttle)))
-    return {k: np.asarray(v) for k, v in out.items()}
+    return {f.name: np.asarray(getattr(out, f.name)) for f in dataclasses.fields(out)}
 
 
 def _orbit_like_array_power(n, dt_s, peak_w, rng):

@@ -13,6 +13,7 @@ from orbital_sim.kernels.irradiance import surface_fluxes
 from orbital_sim.kernels.model import make_chunk_fn, make_env
 from orbital_sim.kernels.orbit import Cowell, elements_to_state
 from orbital_sim.kernels.shadow import sunlit_fraction_conical
+from orbital_sim.kernels.model import ThermalParams
 from orbital_sim.kernels.thermal import thermal_step
 from tests.kernels import builders as b
 
@@ -20,8 +21,8 @@ from tests.kernels import builders as b
 def _emitted_w(temperature_k, emittance_sum, area_m2, sigma=c.STEFAN_BOLTZMANN_W_M2_K4):
     """Power [W] the thermal kernel books as emitted by a plate held at ``temperature_k``."""
     t = jnp.asarray([temperature_k])
-    _, emitted = thermal_step(t, jnp.asarray([1e30]), jnp.zeros((1, 1)), jnp.asarray([sigma * emittance_sum * area_m2]),
-                              jnp.asarray([0.0]), 1.0, 0.0)
+    thermal = ThermalParams(heat_capacity_j_k=jnp.asarray([1e30]), conductance_w_k=jnp.zeros((1, 1)))
+    _, emitted = thermal_step(thermal, t, jnp.asarray([sigma * emittance_sum * area_m2]), jnp.asarray([0.0]), 1.0, 0.0)
     return float(emitted[0])
 
 

@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 
 from orbital_sim.kernels.constants import DEEP_SPACE_SINK_K, STEFAN_BOLTZMANN_W_M2_K4 as SIGMA
+from orbital_sim.kernels.model import ThermalParams
 from orbital_sim.kernels.thermal import solve_diagonally_dominant, thermal_step
 from tests.reference import thermal_ref
 
 
 def _run(t0, c, g, k, q, dt, n):
     def body(t, _):
-        t1, emitted = thermal_step(t, c, g, k, q, dt, DEEP_SPACE_SINK_K)
+        t1, emitted = thermal_step(ThermalParams(heat_capacity_j_k=c, conductance_w_k=g), t, k, q, dt, DEEP_SPACE_SINK_K)
         return t1, (t1, emitted)
 
     _, (temps, emitted) = jax.lax.scan(body, jnp.asarray(t0), None, length=n)
@@ -135,7 +136,8 @@ def test_thermal_step_with_the_pattern_equals_the_dense_step(rng):
     def run(pairs):
         def body(t, i):
             q = jnp.asarray([4.48e4, 2e3, 0.0, 1e5, 500.0]) * (1.0 + 0.5 * jnp.sin(0.3 * i))
-            return thermal_step(t, c, g, k, q, 60.0, DEEP_SPACE_SINK_K, pairs)[0], None
+            return thermal_step(ThermalParams(heat_capacity_j_k=c, conductance_w_k=g), t, k, q, 60.0, DEEP_SPACE_SINK_K,
+                                pairs)[0], None
         return np.asarray(jax.lax.scan(body, jnp.full(n, 290.0), jnp.arange(100.0))[0])
 
     dense, sparse = run(None), run(coupling_pattern(g))
