@@ -371,6 +371,17 @@ class StepOutputs:
     event_t_s: Any  #: [s since the epoch] (SLOTS_PER_STEP,) contacts located inside the step (NaN: none)
     event_kind: Any = None  #: [code] (SLOTS_PER_STEP,) int32, events.EVENT_KINDS
 
+    def select(self, names) -> dict:
+        """``{name: field}`` for the variables ``names`` (what a chunk samples)."""
+        missing = [n for n in names if n not in STEP_OUTPUT_NAMES]
+        if missing:
+            raise KeyError(f"not a variable of the step: {missing}")
+        return {n: getattr(self, n) for n in names}
+
+
+#: the names of the step's outputs (StepOutputs' fields)
+STEP_OUTPUT_NAMES = tuple(f.name for f in dataclasses.fields(StepOutputs))
+
 
 def own_environment(env: EnvParams, own) -> EnvParams:
     """``env`` with a node's own albedo, Earth IR and solar constant (``own``: NodeEnvironment,
@@ -734,8 +745,8 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
             # only the sampled variables are carried; the rest is dead code for XLA
             if ground is not None:
                 gst, gdiag = ground_all(gst, st, env, t_k, dt_s, k < total_steps)
-                return ((st, gst), {**{name: getattr(diag, name) for name in variables}, **gdiag}), events
-            return (st, {name: getattr(diag, name) for name in variables}), events
+                return ((st, gst), {**diag.select(variables), **gdiag}), events
+            return (st, diag.select(variables)), events
 
         def one_output(carry, xs):
             carry, events = jax.lax.scan(one_step, carry, xs, unroll=unroll)
@@ -748,8 +759,8 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
         diag_shape = jax.eval_shape(  # the loop body's argument types: one trace serves both
             lambda: step_all(params, state, env, dummy_sun, jnp.zeros((), jnp.float64), dt_s, jnp.asarray(True),
                              dummy_sun)[1]
-        )
-        diag0 = {name: jnp.zeros(getattr(diag_shape, name).shape, getattr(diag_shape, name).dtype) for name in variables}
+        ).select(variables)
+        diag0 = {name: jnp.zeros(diag_shape[name].shape, diag_shape[name].dtype) for name in variables}
 
         def per_output(x):
             return x.reshape((outputs_per_chunk, steps_per_output) + x.shape[1:])

@@ -87,16 +87,14 @@ def make_pallas_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_p
         one_node = jax.tree_util.tree_map(lambda x: x[0], (params_p, state_p))
         diag_shape = jax.eval_shape(lambda p, s: node_step(
             p, s, env, r_sun[0], t_end_s[0], dt_s, jnp.asarray(True), propagator, shadow_fn, albedo_model,
-            r_sun_start_eci_m=r_sun0[0], substeps=substeps, thermal_pairs=thermal_pairs)[1], *one_node)
-        missing = [v for v in variables if v not in diag_shape]
-        if missing:
-            raise KeyError(f"not a variable of the step: {missing}")
+            r_sun_start_eci_m=r_sun0[0], substeps=substeps, thermal_pairs=thermal_pairs)[1], *one_node
+        ).select(variables)  # KeyError for a name that is not a variable of the step
 
         # the step as a jaxpr with its constants (quadrature nodes, integrator tableaus, ...)
         # passed to the kernel as inputs: a Pallas kernel may not capture arrays
         def step_sampled(p, s, e, sun, t, dt, active, sun0):
             st, diag = step_block(p, s, e, sun, t, dt, active, sun0)
-            return st, {v: diag[v] for v in variables}
+            return st, diag.select(variables)
 
         def block_of(x):
             return jax.ShapeDtypeStruct((block_nodes,) + x.shape[1:], x.dtype)
