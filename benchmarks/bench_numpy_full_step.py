@@ -33,7 +33,7 @@ def main(argv=None) -> int:
     for n in [int(x) for x in args.nodes.split(",")]:
         config, params, state = default_fleet(n)
         env = default_env(config, np.float64)
-        p = {name: np.asarray(value) for name, value in params.flat().items()}
+        p = nb.columns(params)
         sun = nb.almanac_sun_fn(float(env.epoch_jd_tt_whole), float(env.epoch_jd_tt_fraction))
         e = config.environment
         nenv = nb.default_env(shadow_radius_m=e.shadow_radius_m, solar_constant_w_m2=e.solar_constant_w_m2,

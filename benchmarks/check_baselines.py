@@ -62,7 +62,7 @@ def _setup():
 
 
 def _numpy_params(params) -> dict:
-    return {name: np.asarray(value) for name, value in params.flat().items()}
+    return nb.columns(params)
 
 
 def _select(tree, idx):
@@ -174,7 +174,7 @@ def check_full_step(config, model, params, state, whole, fraction, results):
     cos_sep = np.sum(sun_a * sun_tab, axis=1) / np.linalg.norm(sun_a, axis=1) / np.linalg.norm(sun_tab, axis=1)
     sep_deg = float(np.degrees(np.max(np.arccos(np.clip(cos_sep, -1, 1)))))
     dist_rel = float(np.max(np.abs(np.linalg.norm(sun_a, axis=1) / np.linalg.norm(sun_tab, axis=1) - 1)))
-    print(f"coupled step, {params.heat_capacity_j_k.shape[0]} nodes x {n_steps} steps of {DT_S:g} s "
+    print(f"coupled step, {params.thermal.heat_capacity_j_k.shape[0]} nodes x {n_steps} steps of {DT_S:g} s "
           f"(samples every {spo} steps); JAX compile + run {jax_s:.1f} s")
     print(f"  almanac Sun vs kernels Sun over the run: direction {sep_deg * 3600:.1f} arcsec, "
           f"distance {dist_rel:.1e} relative")
@@ -282,7 +282,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     config, model, fleet, whole, fraction = _setup()
-    n_all = fleet.params.heat_capacity_j_k.shape[0]
+    n_all = fleet.params.thermal.heat_capacity_j_k.shape[0]
     idx = np.arange(0, n_all, n_all // N_NODES)[:N_NODES]
     params, state = _select(fleet.params, idx), _select(fleet.state, idx)
     results: list[tuple[str, bool]] = []

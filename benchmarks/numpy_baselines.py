@@ -245,16 +245,42 @@ def default_env(**overrides) -> dict:
     return env
 
 
+#: this baseline's input columns: name -> (NodeParams group, field) of orbital_sim.kernels.model
+COLUMNS = {
+    "heat_capacity_j_k": ("thermal", "heat_capacity_j_k"), "conductance_w_k": ("thermal", "conductance_w_k"),
+    **{f"surf_{f}": ("surfaces", f) for f in ("area_m2", "component", "pointing", "rsw", "absorptance", "emittance",
+                                                "back_absorptance", "back_emittance", "cells")},
+    **{f: ("power", f) for f in ("array_efficiency", "array_temp_coeff_per_k", "array_ref_temperature_k",
+                                 "array_packing", "array_age_factor", "array_component", "bus_power_w",
+                                 "bus_component")},
+    **{f: ("compute", f) for f in ("accelerators", "accelerator_power_w", "utilization", "throttle_temperature_k",
+                                   "throttle_band_k")},
+    "chip_component": ("compute", "component"),
+    "battery_capacity_j": ("battery", "capacity_j"), "battery_floor_j": ("battery", "floor_j"),
+    **{f: ("battery", f) for f in ("throttle_soc", "charge_efficiency", "discharge_efficiency")},
+    "battery_component": ("battery", "component"),
+}
+
+
+def columns(params) -> dict:
+    """This baseline's columns (:data:`COLUMNS`, NumPy arrays) of a grouped
+    orbital_sim.kernels.model.NodeParams."""
+    return {name: np.asarray(getattr(getattr(params, group), field)) for name, (group, field) in COLUMNS.items()}
+
+
 def _field(params, name):
-    value = params[name] if isinstance(params, dict) else getattr(params, name)
-    return np.asarray(value)
+    """A column of ``params``: a dict of :data:`COLUMNS`, or a grouped NodeParams."""
+    if isinstance(params, dict):
+        return np.asarray(params[name])
+    group, field = COLUMNS[name]
+    return np.asarray(getattr(getattr(params, group), field))
 
 
 def full_step_state(params, r_m, v_m_s, battery_energy_j, temperature_k, t_s=0.0) -> dict:
     """Initial state for :func:`full_step_run` (a dict of NumPy arrays, node-first).
 
-    ``params``: the NodeParams fields (a dict of arrays or any object with those attributes,
-    leading node axis N; see orbital_sim.kernels.model.NodeParams). ``r_m`` [m], ``v_m_s``
+    ``params``: a dict of :data:`COLUMNS` (arrays with a leading node axis N) or a grouped
+    orbital_sim.kernels.model.NodeParams. ``r_m`` [m], ``v_m_s``
     [m/s]: (N, 3); ``battery_energy_j`` [J]: (N,); ``temperature_k`` [K]: (N, C); ``t_s``:
     time since the epoch [s]. Accumulators start empty, as in kernels.model.init_state.
     """
@@ -473,7 +499,7 @@ def full_step_run(params, state, sun_fn, dt_s, n_steps, steps_per_output, env=No
     """Advance every node ``n_steps`` coupled steps of ``dt_s`` [s]; sample every
     ``steps_per_output`` steps.
 
-    ``params``: NodeParams fields as NumPy arrays (dict or attributes, leading node axis);
+    ``params``: as :func:`full_step_state` (NumPy, leading node axis);
     ``state``: from :func:`full_step_state` (or a previous call; not modified);
     ``sun_fn(t_s) -> (3,)``: geocentric Sun position [m] at ``t_s`` seconds after the epoch,
     called once per step; ``env``: :func:`default_env` values (default: the default scenario's).

@@ -180,32 +180,12 @@ class NodeEnvironment:
     solar_constant_w_m2: Any  #: [W/m^2] () this node's solar constant
 
 
-#: the flat names of the fields (the names before the groups, still accepted and readable):
-#: flat name -> (group, field in the group). A surface field ``x`` is ``surf_x``; thermal,
-#: power and compute fields keep their names; the rest are listed.
-FLAT_FIELDS = {
-    **{f"surf_{f.name}": ("surfaces", f.name) for f in dataclasses.fields(SurfaceParams)},
-    **{f.name: (group, f.name) for group, cls in (("thermal", ThermalParams), ("power", PowerParams),
-                                                 ("compute", ComputeParams), ("orbit", OrbitParams),
-                                                 ("environment", NodeEnvironment))
-       for f in dataclasses.fields(cls) if f.name != "component"},
-    **{f"battery_{f.name}" if f.name in ("capacity_j", "floor_j", "component") else f.name: ("battery", f.name)
-       for f in dataclasses.fields(BatteryParams)},
-    "chip_component": ("compute", "component"),
-}
-_GROUPS = {"orbit": OrbitParams, "surfaces": SurfaceParams, "thermal": ThermalParams, "power": PowerParams,
-           "battery": BatteryParams, "compute": ComputeParams, "environment": NodeEnvironment}
-
-
 @pytree_dataclass
 class NodeParams:
     """Fixed parameters of one node (add a leading node axis for the fleet), grouped by
-    subsystem; each stage of the step reads its own group. ``environment`` is optional (None:
-    the run's environment for every node).
-
-    The flat names of :data:`FLAT_FIELDS` (``surf_area_m2``, ``battery_capacity_j``, ...) are
-    still accepted by the constructor and by ``dataclasses.replace`` (each sets its field in its
-    group) and readable as attributes.
+    subsystem; each stage of the step reads its own group (``node_step``). ``environment`` is
+    optional (None: the run's environment for every node). Change a field with
+    ``dataclasses.replace`` on its group: ``replace(p, battery=replace(p.battery, capacity_j=x))``.
     """
 
     orbit: Any  #: OrbitParams
@@ -215,35 +195,6 @@ class NodeParams:
     battery: Any  #: BatteryParams
     compute: Any  #: ComputeParams
     environment: Any = None  #: NodeEnvironment or None
-
-    def __init__(self, orbit=None, surfaces=None, thermal=None, power=None, battery=None, compute=None,
-                 environment=None, **flat):
-        groups = {"orbit": orbit, "surfaces": surfaces, "thermal": thermal, "power": power, "battery": battery,
-                  "compute": compute, "environment": environment}
-        changes: dict = {}
-        for name, value in flat.items():
-            if name not in FLAT_FIELDS:
-                raise TypeError(f"NodeParams got an unexpected field {name!r}")
-            group, field = FLAT_FIELDS[name]
-            changes.setdefault(group, {})[field] = value
-        for group, fields in changes.items():
-            if group == "environment" and groups[group] is None and all(v is None for v in fields.values()):
-                continue  # no environment of its own
-            groups[group] = (_GROUPS[group](**fields) if groups[group] is None
-                             else dataclasses.replace(groups[group], **fields))
-        for name, value in groups.items():
-            object.__setattr__(self, name, value)
-
-    def __getattr__(self, name):  # the flat names (called only when normal lookup fails)
-        where = FLAT_FIELDS.get(name)
-        if where is None:
-            raise AttributeError(f"'NodeParams' object has no attribute {name!r}")
-        group = object.__getattribute__(self, where[0])
-        return None if group is None else getattr(group, where[1])
-
-    def flat(self) -> dict:
-        """``{flat name: value}`` of every field (None for an absent optional one)."""
-        return {name: getattr(self, name) for name in FLAT_FIELDS}
 
 
 @pytree_dataclass

@@ -22,20 +22,46 @@ class Fleet:
     state: object  #: kernels.model.NodeState with a leading node axis
 
 
+#: the heater fields of the thermal group (left out of a fleet in which no component has a heater)
+HEATER_FIELDS = ("heater_power_w", "heater_on_k", "heater_off_k")
+
+
 def class_columns(nc: NodeClassConfig, n_surfaces: int | None = None, heaters: bool | None = None
-                  ) -> dict[str, np.ndarray]:
-    """The NodeParams fields of one class but ``elements0`` (NumPy, no node axis): surfaces
-    padded with zero-area entries to ``n_surfaces`` (default: the class's count); the heater
-    fields only with ``heaters`` (default: when a component of the class has a heater)."""
+                  ) -> dict[str, dict[str, np.ndarray]]:
+    """The NodeParams groups of one class, ``{group: {field: NumPy array}}`` (no node axis),
+    but ``orbit.elements0``: surfaces padded with zero-area entries to ``n_surfaces`` (default:
+    the class's count); the heater fields only with ``heaters`` (default: when a component of
+    the class has a heater). :func:`node_params` makes them NodeParams."""
     columns = _class_arrays(nc, len(nc.surfaces) if n_surfaces is None else n_surfaces)
     if not (any(c.heater_power_w > 0 for c in nc.components) if heaters is None else heaters):
-        for key in ("heater_power_w", "heater_on_k", "heater_off_k"):
-            del columns[key]
+        for key in HEATER_FIELDS:
+            del columns["thermal"][key]
     return columns
 
 
-def _class_arrays(nc: NodeClassConfig, n_surfaces: int) -> dict[str, np.ndarray]:
-    """Per-class parameter values (no node axis), surfaces padded with zero-area entries."""
+def node_params(columns: dict, elements0, float_dtype=np.float64):
+    """kernels.model.NodeParams from :func:`class_columns`' groups (any leading node axis) and
+    the mean elements at epoch ``elements0`` (float64 in every precision mode, as the whole
+    orbit); integer fields become int32, the others ``float_dtype``."""
+    import jax.numpy as jnp
+
+    from orbital_sim.kernels import model as km
+
+    def arrays(group):
+        return {k: jnp.asarray(v, dtype=jnp.int32 if np.asarray(v).dtype.kind == "i" else float_dtype)
+                for k, v in columns[group].items()}
+
+    return km.NodeParams(
+        orbit=km.OrbitParams(elements0=jnp.asarray(elements0, jnp.float64), **arrays("orbit")),
+        surfaces=km.SurfaceParams(**arrays("surfaces")), thermal=km.ThermalParams(**arrays("thermal")),
+        power=km.PowerParams(**arrays("power")), battery=km.BatteryParams(**arrays("battery")),
+        compute=km.ComputeParams(**arrays("compute")))
+
+
+def _class_arrays(nc: NodeClassConfig, n_surfaces: int) -> dict[str, dict[str, np.ndarray]]:
+    """Per-class parameter values by NodeParams group (no node axis), surfaces padded with
+    zero-area entries. One line per field: a new per-surface property is one line in
+    ``"surfaces"`` here (and its field in kernels.model.SurfaceParams)."""
     from orbital_sim.kernels.irradiance import POINTING_CODES
 
     names = nc.component_names
@@ -68,44 +94,54 @@ def _class_arrays(nc: NodeClassConfig, n_surfaces: int) -> dict[str, np.ndarray]
             rsw[k] = np.asarray(s.pointing_rsw, dtype=float)
     pw, bat, cmp = nc.power, nc.battery, nc.compute
     return {
-        "ballistic_m2_kg": np.asarray(nc.drag.ballistic_m2_kg if nc.drag is not None else 0.0),
-        "heat_capacity_j_k": np.asarray([c.heat_capacity_j_k for c in nc.components], dtype=float),
-        "conductance_w_k": g,
-        "surf_area_m2": col(lambda s: s.area_m2),
-        "surf_component": surf_component,
-        "surf_pointing": np.asarray([POINTING_CODES[s.pointing] for s in surf] + [0] * pad, dtype=np.int32),
-        "surf_rsw": rsw,
-        "surf_absorptance": col(lambda s: s.absorptance),
-        "surf_emittance": col(lambda s: s.emittance),
-        "surf_back_absorptance": col(lambda s: s.back_absorptance),
-        "surf_back_emittance": col(lambda s: s.back_emittance),
-        "surf_cells": col(lambda s: 1.0 if s.solar_cells else 0.0),
-        "array_efficiency": np.asarray(pw.array_efficiency),
-        "array_temp_coeff_per_k": np.asarray(pw.array_temperature_coefficient_per_k),
-        "array_ref_temperature_k": np.asarray(pw.array_reference_temperature_k),
-        "array_packing": np.asarray(pw.array_packing_factor),
-        "array_age_factor": np.asarray((1.0 - pw.array_degradation_per_year) ** pw.array_age_years),
-        "array_component": one_hot(pw.array_component),
-        "bus_power_w": np.asarray(pw.bus_power_w),
-        "bus_component": one_hot(pw.bus_heat_component),
-        "accelerators": np.asarray(float(cmp.accelerators)),
-        "accelerator_power_w": np.asarray(cmp.accelerator_power_w),
-        "utilization": np.asarray(cmp.utilization),
-        "throttle_temperature_k": np.asarray(cmp.throttle_temperature_k),
-        "throttle_band_k": np.asarray(cmp.throttle_band_k),
-        "chip_component": one_hot(cmp.component),
-        "battery_capacity_j": np.asarray(bat.capacity_j),
-        "battery_floor_j": np.asarray(bat.floor_soc * bat.capacity_j),
-        "throttle_soc": np.asarray(bat.throttle_soc),
-        "charge_efficiency": np.asarray(bat.charge_efficiency),
-        "discharge_efficiency": np.asarray(bat.discharge_efficiency),
-        "battery_component": one_hot(bat.component),
-        # thermostatic heaters (kept only when some class has one: see build_fleet)
-        "heater_power_w": np.asarray([c.heater_power_w for c in nc.components], dtype=float),
-        "heater_on_k": np.asarray([c.heater_on_k if c.heater_on_k is not None else 0.0
-                                   for c in nc.components], dtype=float),
-        "heater_off_k": np.asarray([c.heater_off_k if c.heater_off_k is not None else 1.0
-                                    for c in nc.components], dtype=float),
+        "orbit": {"ballistic_m2_kg": np.asarray(nc.drag.ballistic_m2_kg if nc.drag is not None else 0.0)},
+        "surfaces": {
+            "area_m2": col(lambda s: s.area_m2),
+            "component": surf_component,
+            "pointing": np.asarray([POINTING_CODES[s.pointing] for s in surf] + [0] * pad, dtype=np.int32),
+            "rsw": rsw,
+            "absorptance": col(lambda s: s.absorptance),
+            "emittance": col(lambda s: s.emittance),
+            "back_absorptance": col(lambda s: s.back_absorptance),
+            "back_emittance": col(lambda s: s.back_emittance),
+            "cells": col(lambda s: 1.0 if s.solar_cells else 0.0),
+        },
+        "thermal": {
+            "heat_capacity_j_k": np.asarray([c.heat_capacity_j_k for c in nc.components], dtype=float),
+            "conductance_w_k": g,
+            # thermostatic heaters (kept only when some class has one: see build_fleet)
+            "heater_power_w": np.asarray([c.heater_power_w for c in nc.components], dtype=float),
+            "heater_on_k": np.asarray([c.heater_on_k if c.heater_on_k is not None else 0.0
+                                       for c in nc.components], dtype=float),
+            "heater_off_k": np.asarray([c.heater_off_k if c.heater_off_k is not None else 1.0
+                                        for c in nc.components], dtype=float),
+        },
+        "power": {
+            "array_efficiency": np.asarray(pw.array_efficiency),
+            "array_temp_coeff_per_k": np.asarray(pw.array_temperature_coefficient_per_k),
+            "array_ref_temperature_k": np.asarray(pw.array_reference_temperature_k),
+            "array_packing": np.asarray(pw.array_packing_factor),
+            "array_age_factor": np.asarray((1.0 - pw.array_degradation_per_year) ** pw.array_age_years),
+            "array_component": one_hot(pw.array_component),
+            "bus_power_w": np.asarray(pw.bus_power_w),
+            "bus_component": one_hot(pw.bus_heat_component),
+        },
+        "compute": {
+            "accelerators": np.asarray(float(cmp.accelerators)),
+            "accelerator_power_w": np.asarray(cmp.accelerator_power_w),
+            "utilization": np.asarray(cmp.utilization),
+            "throttle_temperature_k": np.asarray(cmp.throttle_temperature_k),
+            "throttle_band_k": np.asarray(cmp.throttle_band_k),
+            "component": one_hot(cmp.component),
+        },
+        "battery": {
+            "capacity_j": np.asarray(bat.capacity_j),
+            "floor_j": np.asarray(bat.floor_soc * bat.capacity_j),
+            "throttle_soc": np.asarray(bat.throttle_soc),
+            "charge_efficiency": np.asarray(bat.charge_efficiency),
+            "discharge_efficiency": np.asarray(bat.discharge_efficiency),
+            "component": one_hot(bat.component),
+        },
     }
 
 
@@ -226,15 +262,17 @@ def build_fleet(config: Config, dtype=np.float64) -> Fleet:
         if len(set(per_variant)) > 1:  # a swept [environment]: each node gets its variant's values
             import jax.numpy as jnp
 
+            from orbital_sim.kernels.model import NodeEnvironment
+
             values = np.repeat(np.asarray(per_variant, dtype=np.float64), config.n_nodes, axis=0)
-            work = fleet.params.heat_capacity_j_k.dtype
-            fleet = dataclasses.replace(fleet, params=dataclasses.replace(
-                fleet.params, **{k: jnp.asarray(values[:, i], work) for i, k in enumerate(keys)}))
+            work = fleet.params.thermal.heat_capacity_j_k.dtype
+            own = NodeEnvironment(**{k: jnp.asarray(values[:, i], work) for i, k in enumerate(keys)})
+            fleet = dataclasses.replace(fleet, params=dataclasses.replace(fleet.params, environment=own))
         return fleet
     import jax
     import jax.numpy as jnp
 
-    from orbital_sim.kernels.model import NodeParams, init_state
+    from orbital_sim.kernels.model import init_state
     from orbital_sim.kernels.orbit import elements_to_state, state_to_elements
     from orbital_sim.kernels import constants as kc
 
@@ -297,14 +335,14 @@ def build_fleet(config: Config, dtype=np.float64) -> Fleet:
         # the state at t = 0 is the Keplerian state of the mean elements, as at every later step
         r0, v0 = (np.asarray(x) for x in to_state(*(jnp.asarray(el0[:, k]) for k in range(6))))
 
-    stacked = {key: np.stack([per_class[c][key] for c in classes]) for key in per_class[classes[0]]}
-    if not np.any(stacked["heater_power_w"] > 0):  # no heater: the step without the heater terms
-        for key in ("heater_power_w", "heater_on_k", "heater_off_k"):
-            del stacked[key]
+    stacked = {group: {key: np.stack([per_class[c][group][key] for c in classes]) for key in fields}
+               for group, fields in per_class[classes[0]].items()}
+    if not np.any(stacked["thermal"]["heater_power_w"] > 0):  # no heater: the step without the heater terms
+        for key in HEATER_FIELDS:
+            del stacked["thermal"][key]
     float_dtype = np.dtype(dtype)
-    fields = {k: jnp.asarray(v, dtype=jnp.int32 if v.dtype.kind == "i" else float_dtype) for k, v in stacked.items()}
     # the orbit (elements, position, velocity) is float64 in every precision mode
-    params = NodeParams(elements0=jnp.asarray(el0, jnp.float64), **fields)
+    params = node_params(stacked, el0, float_dtype)
 
     battery0 = np.asarray([config.node_classes[c].battery.initial_soc * config.node_classes[c].battery.capacity_j
                            for c in classes])

@@ -273,11 +273,12 @@ def node_warmup_end_s(params, state, duration_s: float) -> np.ndarray:
     leading node axis): orbital periods from the initial states, time constants from the
     thermal network and the surfaces' emitting areas."""
     sigma = 5.670374419e-8  # [W/m^2/K^4] CODATA 2018 (kernels/constants.py)
-    area = np.asarray(params.surf_area_m2, dtype=np.float64)
-    emit = area * (np.asarray(params.surf_emittance, dtype=np.float64)
-                   + np.asarray(params.surf_back_emittance, dtype=np.float64))
-    emission = sigma * np.einsum("ns,nsc->nc", emit, np.asarray(params.surf_component, dtype=np.float64))
-    tau = slowest_time_constant_s(params.heat_capacity_j_k, params.conductance_w_k, emission, state.temperature_k)
+    surfaces, thermal = params.surfaces, params.thermal
+    area = np.asarray(surfaces.area_m2, dtype=np.float64)
+    emit = area * (np.asarray(surfaces.emittance, dtype=np.float64)
+                   + np.asarray(surfaces.back_emittance, dtype=np.float64))
+    emission = sigma * np.einsum("ns,nsc->nc", emit, np.asarray(surfaces.component, dtype=np.float64))
+    tau = slowest_time_constant_s(thermal.heat_capacity_j_k, thermal.conductance_w_k, emission, state.temperature_k)
     return warmup_end_s(orbital_period_from_state_s(state.r_eci_m, state.v_eci_m_s), tau, duration_s)
 
 

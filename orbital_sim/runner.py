@@ -778,7 +778,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
         from orbital_sim.orbit_means import KERNEL_VARIABLES as ORBIT_MEAN_VARIABLES
 
         kernel_vars += tuple(ORBIT_MEAN_VARIABLES)  # running integrals for the orbit means (not written)
-        surfaces = fleet.params.surf_area_m2.shape[-1]
+        surfaces = fleet.params.surfaces.area_m2.shape[-1]
         n_nodes = len(fleet.names)
         itemsize = np.dtype(dtype).itemsize
         ground_run = ground_setup(config, fleet.state, n_nodes, whole_state)  # None without stations
@@ -1006,7 +1006,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
 
             final = jax.tree_util.tree_map(lambda x: np.asarray(x)[:n_nodes], state)
             summary = summary_from_state(final.acc, final.status,
-                                         nameplate_s=np.asarray(fleet.params.accelerators, np.float64)[:n_nodes]
+                                         nameplate_s=np.asarray(fleet.params.compute.accelerators, np.float64)[:n_nodes]
                                          * total_steps * float(sim.step_s))
             limits = node_limits_k(config)  # the margins to each component's limits
             if part is not None:

@@ -223,13 +223,14 @@ class SizingProblem:
         p = jax.tree_util.tree_map(tile, self.params)
         s = jax.tree_util.tree_map(tile, self.state)
         m = {k: tile(v) for k, v in self.masks.items()}
-        area = p.surf_area_m2 * (1.0 + m["radiator_surf"] * (r_rad - 1.0) + m["array_surf"] * (r_arr - 1.0))
-        heat_capacity = p.heat_capacity_j_k * (1.0 + m["radiator_comp"] * (r_rad - 1.0)
+        area = p.surfaces.area_m2 * (1.0 + m["radiator_surf"] * (r_rad - 1.0) + m["array_surf"] * (r_arr - 1.0))
+        heat_capacity = p.thermal.heat_capacity_j_k * (1.0 + m["radiator_comp"] * (r_rad - 1.0)
                                                + m["array_comp"] * (r_arr - 1.0) + m["battery_comp"] * (r_bat - 1.0))
-        floor_soc = p.battery_floor_j / p.battery_capacity_j
-        soc0 = s.battery_energy_j / p.battery_capacity_j
-        p = dataclasses.replace(p, surf_area_m2=area, heat_capacity_j_k=heat_capacity,
-                                battery_capacity_j=cap, battery_floor_j=floor_soc * cap)
+        floor_soc = p.battery.floor_j / p.battery.capacity_j
+        soc0 = s.battery_energy_j / p.battery.capacity_j
+        p = dataclasses.replace(p, surfaces=dataclasses.replace(p.surfaces, area_m2=area),
+                                thermal=dataclasses.replace(p.thermal, heat_capacity_j_k=heat_capacity),
+                                battery=dataclasses.replace(p.battery, capacity_j=cap, floor_j=floor_soc * cap))
         s = dataclasses.replace(s, battery_energy_j=soc0 * cap)
         return p, s
 
@@ -245,23 +246,24 @@ class SizingProblem:
         _, smp = self._chunk(p, s, self.env, jnp.asarray(self.first_step), jnp.asarray(self.first_step + n_steps),
                              jnp.asarray(self.dt_s))
         w = self.warmup_steps
-        chip = jnp.einsum("tnc,nc->tn", smp["temperature"][w:], p.chip_component)
+        chip = jnp.einsum("tnc,nc->tn", smp["temperature"][w:], p.compute.component)
         peak = jnp.max(chip, axis=0)
         soc_min = jnp.min(smp["state_of_charge"][w:], axis=0)
-        commanded = jnp.where(p.utilization > 0, p.utilization, 1.0)
+        cp = p.compute
+        commanded = jnp.where(cp.utilization > 0, cp.utilization, 1.0)
         served = jnp.mean(smp["compute_utilization"][w:], axis=0)
-        availability = jnp.where((p.utilization > 0) & (p.accelerators > 0), served / commanded, 1.0)
+        availability = jnp.where((cp.utilization > 0) & (cp.accelerators > 0), served / commanded, 1.0)
         # energy neutrality: the mean battery energy over the window's last orbit against its
         # first (orbit means do not depend on where in the orbit the window starts or ends)
         energy = smp["battery_energy"][w:]
         k = self.orbit_steps
-        load_w = p.bus_power_w + p.accelerators * p.accelerator_power_w * p.utilization
-        load_w = jnp.where(load_w > 0, load_w, p.battery_capacity_j / SECONDS_PER_DAY)  # no load: per capacity
+        load_w = p.power.bus_power_w + cp.accelerators * cp.accelerator_power_w * cp.utilization
+        load_w = jnp.where(load_w > 0, load_w, p.battery.capacity_j / SECONDS_PER_DAY)  # no load: per capacity
         apart_s = (self.window_steps - k) * self.dt_s
         change = (jnp.mean(energy[-k:], axis=0) - jnp.mean(energy[:k], axis=0)) / (load_w * apart_s)
         eclipse = 1.0 - jnp.mean(smp["sunlit_fraction"][w:], axis=0)
-        soc_headroom = jnp.maximum(soc_min - p.throttle_soc, 0.0)
-        storable = p.charge_efficiency * jnp.mean(smp["shed_power"][w:], axis=0) / load_w
+        soc_headroom = jnp.maximum(soc_min - p.battery.throttle_soc, 0.0)
+        storable = p.battery.charge_efficiency * jnp.mean(smp["shed_power"][w:], axis=0) / load_w
         shape = (design.shape[0], self.n_rep)
         worst = (jnp.max(peak.reshape(shape), axis=1), jnp.min(soc_min.reshape(shape), axis=1),
                  jnp.min(availability.reshape(shape), axis=1), jnp.min(change.reshape(shape), axis=1),
@@ -505,16 +507,16 @@ def build_problem(config, class_name: str, *, availability: float = 0.99, orbits
     one = take(fleet.params, [members[0]])
     one0 = jax.tree_util.tree_map(lambda x: np.asarray(x)[0], one)
     names = list(fleet.component_names)
-    area0 = np.asarray(one0.surf_area_m2)
+    area0 = np.asarray(one0.surfaces.area_m2)
     rad_c, on_rad, is_arr = _sized_surfaces(nc, names, area0.shape[0], radiator_component)
-    base = np.asarray([area0[on_rad].sum(), area0[is_arr].sum(), float(np.asarray(one0.battery_capacity_j))])
+    base = np.asarray([area0[on_rad].sum(), area0[is_arr].sum(), float(np.asarray(one0.battery.capacity_j))])
     for k, v in enumerate(VARIABLES):
         if v in variables and not base[k] > 0:
             raise SizingError(f"node class {class_name!r}: the configured {v} is 0; sizing scales the "
                               "configured surfaces, so give them a nonzero starting size")
-    arr_c = int(np.argmax(np.asarray(one0.array_component)))
-    bat_c = int(np.argmax(np.asarray(one0.battery_component)))
-    hosts = {int(np.argmax(np.asarray(one0.chip_component))), int(np.argmax(np.asarray(one0.bus_component)))}
+    arr_c = int(np.argmax(np.asarray(one0.power.array_component)))
+    bat_c = int(np.argmax(np.asarray(one0.battery.component)))
+    hosts = {int(np.argmax(np.asarray(one0.compute.component))), int(np.argmax(np.asarray(one0.power.bus_component)))}
     n_comp = len(names)
 
     def comp_mask(c, others):
@@ -544,7 +546,7 @@ def build_problem(config, class_name: str, *, availability: float = 0.99, orbits
 
     def steps_for(node):
         """(warm-up, window, one orbit) in steps, from the Keplerian period of ``node``."""
-        a_m = float(np.asarray(fleet.params.elements0)[node, 0])
+        a_m = float(np.asarray(fleet.params.orbit.elements0)[node, 0])
         period_s = 2.0 * math.pi * math.sqrt(a_m ** 3 / kc.GM_EARTH_M3_S2)
         orbit = max(1, int(round(period_s / dt_s)))
         window = int(round((days * SECONDS_PER_DAY if days is not None else orbits * period_s) / dt_s))
@@ -558,8 +560,8 @@ def build_problem(config, class_name: str, *, availability: float = 0.99, orbits
         # no thermal throttle in the sizing runs: a feasible design never reaches it (same
         # results), and an infeasible one keeps heating as the radiator shrinks instead of
         # being held near the throttle point, so the gradient points back to feasibility
-        params_all = dataclasses.replace(params_all, throttle_temperature_k=params_all.throttle_temperature_k
-                                         + THROTTLE_OFF_K)
+        params_all = dataclasses.replace(params_all, compute=dataclasses.replace(
+            params_all.compute, throttle_temperature_k=params_all.compute.throttle_temperature_k + THROTTLE_OFF_K))
 
     def state_at(idx, first_step):
         """The state of nodes ``idx`` with the orbit placed at the window's start. A window after

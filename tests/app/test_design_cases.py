@@ -48,9 +48,9 @@ def test_swept_cases_use_each_variants_environment(case_sweep):
 
     params = build_fleet(config).params
     n = config.n_nodes
-    np.testing.assert_array_equal(np.asarray(params.albedo), np.repeat([0.3, 0.55, 0.18], n))
+    np.testing.assert_array_equal(np.asarray(params.environment.albedo), np.repeat([0.3, 0.55, 0.18], n))
     # a run with one environment keeps the scalar path (no per-node fields: the step of before)
-    assert build_fleet(load_config(None, SMALL)).params.albedo is None
+    assert build_fleet(load_config(None, SMALL)).params.environment is None
 
 
 def test_hot_and_cold_values_and_their_record():

@@ -53,7 +53,7 @@ def test_a_year_of_float32_steps_ends_at_the_labelled_time():
                    epoch_jd_tt_whole=2461120.0, epoch_jd_tt_fraction=0.5, dtype=jnp.float32)
     chunk = make_chunk_fn(propagator_for(cfg.simulation), SHADOW_MODELS.make("conical"), 10, 1, ("position_eci",))
     n_year = round(YEAR_S / 0.1)
-    a, e, i, raan, argp, m = (float(x) for x in np.asarray(params.elements0[0]))
+    a, e, i, raan, argp, m = (float(x) for x in np.asarray(params.orbit.elements0[0]))
     raan_dot, argp_dot, m_dot = orbit_ref.j2_secular_rates(a, e, i)
     # the chunk starts from the state a run has there (the step's start is the previous step's end:
     # the in-step contacts interpolate between the two, so the epoch state would be a 1-year jump)

@@ -10,6 +10,7 @@ within the grid's resolution in fewer simulated node-days.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import subprocess
@@ -205,15 +206,16 @@ def test_design_parameters_equal_the_configured_ones(small_config_path, problem)
         f"node_class.compute.thermal.components.battery.heat_capacity_j_k={750000.0 * bat!r}",
     ])
     fleet = build_fleet(config)
-    for name, value in p.flat().items():  # every field, by its flat name
-        if name == "throttle_temperature_k":  # switched off in the sizing runs
+    for path, value in jax.tree_util.tree_leaves_with_path(p, is_leaf=lambda x: x is None):  # every field
+        name = jax.tree_util.keystr(path)
+        built = functools.reduce(lambda x, key: getattr(x, key.name), path, fleet.params)
+        if name == ".compute.throttle_temperature_k":  # switched off in the sizing runs
             continue
         if value is None:  # an optional group this class does not use (heaters)
-            assert getattr(fleet.params, name) is None, name
+            assert built is None, name
             continue
-        np.testing.assert_allclose(np.asarray(value), np.asarray(getattr(fleet.params, name)),
-                                   rtol=1e-12, err_msg=name)
-    assert float(p.throttle_temperature_k[0]) > 1e5
+        np.testing.assert_allclose(np.asarray(value), np.asarray(built), rtol=1e-12, err_msg=name)
+    assert float(p.compute.throttle_temperature_k[0]) > 1e5
     np.testing.assert_allclose(np.asarray(s.battery_energy_j), np.asarray(fleet.state.battery_energy_j), rtol=1e-12)
 
 

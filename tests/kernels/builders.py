@@ -64,11 +64,9 @@ def node_class(
 def node_params(*, elements0=(7e6, 0.0, 0.9, 0.0, 0.0, 0.0), **class_kw):
     """NodeParams of one node of :func:`node_class` (keywords as there), through the same
     per-class column builder as every run (orbital_sim.fleet.class_columns)."""
-    from orbital_sim.fleet import class_columns
+    from orbital_sim.fleet import class_columns, node_params as fleet_node_params
 
-    columns = class_columns(node_class(**class_kw))
-    return NodeParams(elements0=jnp.asarray(np.asarray(elements0, dtype=float)),
-                      **{k: jnp.asarray(v) for k, v in columns.items()})
+    return fleet_node_params(class_columns(node_class(**class_kw)), np.asarray(elements0, dtype=float))
 
 
 def env(epoch_jd_tt=(2461120.0, 0.5), **kw):
@@ -79,10 +77,10 @@ def env(epoch_jd_tt=(2461120.0, 0.5), **kw):
 
 
 def state(params, r_eci_m, v_eci_m_s, soc=0.9, temperature_k=293.15):
-    n = params.heat_capacity_j_k.shape[0]
+    n = params.thermal.heat_capacity_j_k.shape[0]
     return init_state(
         params, jnp.asarray(r_eci_m, float), jnp.asarray(v_eci_m_s, float),
-        params.battery_capacity_j * soc, jnp.full((n,), temperature_k),
+        params.battery.capacity_j * soc, jnp.full((n,), temperature_k),
     )
 
 

@@ -132,7 +132,7 @@ def test_thermal_substeps_keep_the_energy_ledger(shell_runs):
         state = runs[sub][0]
         acc = state.acc
         p = b.node_params()
-        stored = float(np.sum(np.asarray(p.heat_capacity_j_k) * (np.asarray(state.temperature_k[0]) - 293.15)))
+        stored = float(np.sum(np.asarray(p.thermal.heat_capacity_j_k) * (np.asarray(state.temperature_k[0]) - 293.15)))
         balance = float(acc.absorbed_j[0] + acc.electric_heat_j[0] - acc.emitted_j[0])
         assert abs(stored - balance) < 1e-9 * float(acc.absorbed_j[0]), (sub, stored, balance)
 

@@ -52,9 +52,9 @@ def _node(heater_w):
     whose band (25-35 C) lies above the battery's temperatures: it runs, and varies with them."""
     n = 5
     p = b.node_params()
-    p = dataclasses.replace(
-        p, heater_power_w=jnp.asarray(np.eye(n)[4] * heater_w), heater_on_k=jnp.full((n,), 298.15),
-        heater_off_k=jnp.full((n,), 308.15))
+    p = dataclasses.replace(p, thermal=dataclasses.replace(
+        p.thermal, heater_power_w=jnp.asarray(np.eye(n)[4] * heater_w), heater_on_k=jnp.full((n,), 298.15),
+        heater_off_k=jnp.full((n,), 308.15)))
     r, v = elements_to_state(c.R_EARTH_EQ_M + 550e3, 0.0, math.radians(53.0), 0.3, 0.0, 0.0, c.GM_EARTH_M3_S2)
     return b.stack([p]), b.stack([b.state(p, r, v, temperature_k=293.15)])
 
@@ -79,12 +79,12 @@ def test_heater_energy_drawn_equals_heat_dissipated_and_the_ledgers_close():
     heater_j = float(a.heater_j[0])
     assert heater_j > 3000.0 * 600.0, "the heater must run for a good part of the run"
     # power side: consumed = bus + compute + heaters (no throttle, no unserved load here)
-    nominal_j = float((params.bus_power_w[0]) * a.elapsed_s[0]) + float(a.compute_delivered_s[0] * 700.0)
+    nominal_j = float((params.power.bus_power_w[0]) * a.elapsed_s[0]) + float(a.compute_delivered_s[0] * 700.0)
     assert float(a.energy_unmet_j[0]) == 0.0
     assert abs(float(a.energy_consumed_j[0]) - nominal_j - heater_j) <= 1e-9 * float(a.energy_consumed_j[0])
     # thermal side: stored = absorbed + electric heat - emitted, and the electric heat is the
     # energy the bus delivered (heaters included) plus battery losses minus what the array extracted
-    stored = float(np.sum(np.asarray(params.heat_capacity_j_k[0]) * np.asarray(state.temperature_k[0] - state0.temperature_k[0])))
+    stored = float(np.sum(np.asarray(params.thermal.heat_capacity_j_k[0]) * np.asarray(state.temperature_k[0] - state0.temperature_k[0])))
     absorbed, emitted, electric = float(a.absorbed_j[0]), float(a.emitted_j[0]), float(a.electric_heat_j[0])
     assert abs(stored - (absorbed + electric - emitted)) <= 1e-9 * absorbed
     extracted = float(a.energy_generated_j[0] - a.energy_shed_j[0])

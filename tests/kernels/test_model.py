@@ -101,7 +101,7 @@ def test_energy_ledgers_close_over_a_day():
     params, state0 = _fleet(3)
     state, _ = _run(params, state0, 60, 144, 1, dt=10.0, variables=("state_of_charge",))
     a = state.acc
-    heat_capacity = np.asarray(params.heat_capacity_j_k)
+    heat_capacity = np.asarray(params.thermal.heat_capacity_j_k)
     stored_heat = np.sum(heat_capacity * (np.asarray(state.temperature_k) - np.asarray(state0.temperature_k)), axis=1)
     stored_battery = np.asarray(state.battery_energy_j - state0.battery_energy_j)
     absorbed, emitted = np.asarray(a.absorbed_j), np.asarray(a.emitted_j)
@@ -200,10 +200,11 @@ def test_gradients_match_finite_differences():
     def outcome(x):
         radiator_m2, array_m2, capacity_j, radiator_alpha = x[0], x[1], x[2], x[3]
         p = dataclasses.replace(
-            p0, surf_area_m2=jnp.stack([array_m2, radiator_m2]),
-            surf_absorptance=p0.surf_absorptance.at[1].set(radiator_alpha),
-            surf_back_absorptance=p0.surf_back_absorptance.at[1].set(radiator_alpha),
-            battery_capacity_j=capacity_j, battery_floor_j=0.2 * capacity_j)
+            p0, surfaces=dataclasses.replace(
+                p0.surfaces, area_m2=jnp.stack([array_m2, radiator_m2]),
+                absorptance=p0.surfaces.absorptance.at[1].set(radiator_alpha),
+                back_absorptance=p0.surfaces.back_absorptance.at[1].set(radiator_alpha)),
+            battery=dataclasses.replace(p0.battery, capacity_j=capacity_j, floor_j=0.2 * capacity_j))
         s = b.state(p, r, v, soc=0.45, temperature_k=jnp.asarray([318.0, 298.0, 290.0, 300.0, 300.0]))
         st, samples = f(b.stack([p]), b.stack([s]), ENV, jnp.asarray(0), jnp.asarray(1200), jnp.asarray(5.0))
         return jnp.stack([st.acc.temperature_max_k[0, 0], st.acc.state_of_charge_min[0]]), samples["sunlit_fraction"]
@@ -228,8 +229,8 @@ def test_gradients_match_finite_differences():
 def test_faults_are_isolated_and_named():
     params, state0 = _fleet(3)
     # node 1: non-finite heat capacity; node 2: starts inside the Earth
-    params = params.__class__(**{**params.__dict__,
-                                 "heat_capacity_j_k": params.heat_capacity_j_k.at[1, 0].set(jnp.nan)})
+    params = dataclasses.replace(params, thermal=dataclasses.replace(
+        params.thermal, heat_capacity_j_k=params.thermal.heat_capacity_j_k.at[1, 0].set(jnp.nan)))
     state0 = state0.__class__(**{**state0.__dict__, "r_eci_m": state0.r_eci_m.at[2].set(jnp.asarray([5e6, 0.0, 0.0]))})
     healthy_params, healthy_state = _fleet(1)
     state, samples = _run(params, state0, 6, 10, 1)
