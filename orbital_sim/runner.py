@@ -355,69 +355,31 @@ def _restore_state(template, stored: dict):
 # Ground stations ([[ground_station]]; kernels/ground.py)
 # --------------------------------------------------------------------------------------------
 
-#: bins of the per-node, per-station light-time histogram the median latency is taken from
-LATENCY_BINS = 256
 GROUND_SERIES_NAMES = ("visible", "slant_range")
 _GROUND_PREFIX = "ground."
 
 
-def latency_bound_s(r_eci_m, v_eci_m_s, station_radius_min_m: float) -> float:
-    """Upper bound [s] of the one-way light time from any node to a station that sees it above
-    the horizon: ``sqrt(r_apo^2 - rho^2) / c`` with the fleet's highest apogee radius r_apo
-    (two-body, from the initial states) and the smallest station geocentric radius rho, plus 5 %
-    for the J2 oscillation of the apogee. Unbound or odd orbits: 1.5e9 m (the config's limit)."""
-    from orbital_sim.kernels.constants import GM_EARTH_M3_S2, SPEED_OF_LIGHT_M_S
-
-    r = np.asarray(r_eci_m, dtype=np.float64).reshape(-1, 3)
-    v = np.asarray(v_eci_m_s, dtype=np.float64).reshape(-1, 3)
-    rn = np.linalg.norm(r, axis=1)
-    energy = 0.5 * np.sum(v * v, axis=1) - GM_EARTH_M3_S2 / rn
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a = -GM_EARTH_M3_S2 / (2.0 * energy)
-        e_vec = (np.sum(v * v, axis=1)[:, None] / GM_EARTH_M3_S2 - 1.0 / rn[:, None]) * r \
-            - (np.sum(r * v, axis=1) / GM_EARTH_M3_S2)[:, None] * v
-        r_apo = a * (1.0 + np.linalg.norm(e_vec, axis=1))
-    r_apo = np.where((energy < 0) & np.isfinite(r_apo), np.maximum(r_apo, rn), 1.5e9)
-    r_max = min(float(np.max(r_apo)), 1.5e9)
-    reach_m = math.sqrt(max(r_max * r_max - station_radius_min_m ** 2, 0.0))
-    return 1.05 * max(reach_m, 1.0e3) / SPEED_OF_LIGHT_M_S
-
-
-def ground_setup(config: Config, fleet_state, n_nodes: int, whole_fleet_state=None):
+def ground_setup(config: Config, ground, n_nodes: int):
     """``[GroundParams, initial GroundState with a node axis, station records for the writer]``
-    for the config's ground stations, or None when it has none. The light-time bins are sized
-    for ``whole_fleet_state`` (default ``fleet_state``): the whole fleet when this process runs
-    a part, so that every part file has the same bins."""
+    for the model's ground stations ``ground`` (``Model.ground``, built by
+    :func:`orbital_sim.model.build_ground` with the light-time bins of the whole fleet), or None
+    when there are none."""
     import jax.numpy as jnp
 
-    from orbital_sim.kernels.ground import GroundParams, geodetic_to_itrs, init_ground_state
-    from orbital_sim.timescales import julian_date_utc_two_part
+    from orbital_sim.kernels.ground import init_ground_state
+    from orbital_sim.model import LATENCY_BINS
 
-    stations = tuple(getattr(config, "ground_stations", ()) or ())
-    if not stations:
+    if ground is None:
         return None
-    lat = np.array([g.latitude_rad for g in stations])
-    lon = np.array([g.longitude_rad for g in stations])
-    alt = np.array([g.altitude_m for g in stations])
-    mask = np.array([g.elevation_mask_rad for g in stations])
-    r_itrs, up = geodetic_to_itrs(lat, lon, alt)
-    sizing = fleet_state if whole_fleet_state is None else whole_fleet_state
-    bound_s = latency_bound_s(sizing.r_eci_m, sizing.v_eci_m_s,
-                              float(np.min(np.linalg.norm(np.asarray(r_itrs), axis=1))))
-    bin_s = bound_s / LATENCY_BINS
-    # UT1 ~ UTC at the epoch (|UT1 - UTC| < 0.9 s), advanced at the SI rate (kernels/ground.py)
-    ut1_whole, ut1_fraction = julian_date_utc_two_part(config.simulation.epoch)
-    ground = GroundParams(
-        station_itrs_m=r_itrs, station_up_itrs=up, elevation_mask_rad=jnp.asarray(mask, jnp.float64),
-        epoch_jd_ut1_whole=jnp.asarray(ut1_whole, jnp.float64),
-        epoch_jd_ut1_fraction=jnp.asarray(ut1_fraction, jnp.float64),
-        latency_bin_s=jnp.asarray(bin_s, jnp.float64),
-    )
+    stations = tuple(config.ground_stations)
     one = init_ground_state(len(stations), LATENCY_BINS)
     gstate = type(one)(**{k: jnp.broadcast_to(v, (n_nodes,) + v.shape)
                           for k, v in dataclasses.asdict(one).items()})
-    records = dict(names=[g.name for g in stations], latitude_rad=lat, longitude_rad=lon, altitude_m=alt,
-                   elevation_mask_rad=mask, latency_bin_s=bin_s, n_bins=LATENCY_BINS)
+    records = dict(names=[g.name for g in stations], latitude_rad=np.array([g.latitude_rad for g in stations]),
+                   longitude_rad=np.array([g.longitude_rad for g in stations]),
+                   altitude_m=np.array([g.altitude_m for g in stations]),
+                   elevation_mask_rad=np.array([g.elevation_mask_rad for g in stations]),
+                   latency_bin_s=float(ground.latency_bin_s), n_bins=LATENCY_BINS)
     return [ground, gstate, records]  # a list: a resume replaces the state (_open_output)
 
 
@@ -752,7 +714,6 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
     with jax.default_device(device):
         model, state0 = build_model(config, dtype=dtype)  # orbital_sim/model.py: the one assembly
         fleet = model.fleet(state0)
-        whole_state = fleet.state  # before a part's cut: every part gets the same latency bins
         part_attrs = {}
         if part is not None:  # one process's contiguous share of the nodes (built whole, then cut)
             if getattr(config, "sweep", None) is not None:
@@ -781,7 +742,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
         surfaces = fleet.params.surfaces.area_m2.shape[-1]
         n_nodes = len(fleet.names)
         itemsize = np.dtype(dtype).itemsize
-        ground_run = ground_setup(config, fleet.state, n_nodes, whole_state)  # None without stations
+        ground_run = ground_setup(config, model.ground, n_nodes)  # None without stations
         written = variables + (GROUND_SERIES_NAMES if ground_run else ())  # time series in the file
         # [output] dtype = "float32": samples rounded to float32 on the device (half the bytes moved and written)
         storage = (lambda x: x.astype(jnp.float32)) if config.output.dtype == "float32" else (lambda x: x)
