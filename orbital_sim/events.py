@@ -131,7 +131,42 @@ def eclipse_summary(events: dict[str, np.ndarray], n_nodes: int, duration_s: flo
     exit) is clipped to the run and counted. ``start_fraction``: sunlit fraction of each node at
     t = 0 (only its being < 1 or 0 is used, to tell which shadow a node starts in when it has no
     contact at all)."""
-    return _walk(events, n_nodes, duration_s, start_fraction)[0]
+    return eclipse_summary_and_passes(events, n_nodes, duration_s, start_fraction)[0]
+
+
+#: contacts walked at once by :func:`eclipse_summary_and_passes` (nodes in blocks of about this
+#: many contacts): the walk holds about 25 arrays of this length, 8 bytes each, so 2^20 contacts
+#: keep it near 200 MB however long the run (10,240 nodes for 30 days have 13.8 million contacts,
+#: 3.65 GB of peak RSS when walked at once)
+WALK_CONTACTS = 2 ** 20
+
+
+def eclipse_summary_and_passes(events: dict[str, np.ndarray] | None, n_nodes: int, duration_s: float,
+                               start_fraction: np.ndarray | None = None, block_contacts: int = WALK_CONTACTS):
+    """``(summary, passes)``: :func:`eclipse_summary` and :func:`eclipse_passes` from one walk
+    over the contacts, node block by node block (each block about ``block_contacts`` contacts,
+    at least one node), so that the memory it takes does not grow with the run's length. The
+    nodes are independent, so the result is that of one walk over all of them."""
+    if events is None or len(events["node"]) <= block_contacts:
+        return _walk(events, n_nodes, duration_s, start_fraction)
+    node = np.asarray(events["node"])
+    order = np.argsort(node, kind="stable")  # each node's rows together, in file order
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(node, minlength=n_nodes))])
+    f0 = None if start_fraction is None else np.asarray(start_fraction, np.float64)
+    summaries, tables = [], []
+    a = 0
+    while a < n_nodes:  # the block [a, b): as many nodes as fit in block_contacts (at least one)
+        b = max(a + 1, int(np.searchsorted(bounds, bounds[a] + block_contacts, side="right")) - 1)
+        b = min(b, n_nodes)
+        rows = order[bounds[a]:bounds[b]]
+        block = {"time": np.asarray(events["time"])[rows], "node": node[rows] - a, "kind": np.asarray(events["kind"])[rows]}
+        summary, table = _walk(block, b - a, duration_s, None if f0 is None else f0[a:b])
+        table["node"] += a
+        summaries.append(summary)
+        tables.append(table)
+        a = b
+    return ({name: np.concatenate([s[name] for s in summaries]) for name in summaries[0]},
+            {name: np.concatenate([t[name] for t in tables]) for name in tables[0]})
 
 
 #: the per-pass table (group ``eclipses``, dimension ``eclipse``): name -> (dtype, units, long_name)
@@ -152,7 +187,7 @@ def eclipse_passes(events: dict[str, np.ndarray], n_nodes: int, duration_s: floa
     """Every eclipse pass (penumbra entry to penumbra exit) of every node, by node then time:
     ``{name of PASS_VARIABLES: (passes,) array}`` (times in s since the epoch); the passes that
     :func:`eclipse_summary` counts, with the same clipping to [0, duration_s]."""
-    return _walk(events, n_nodes, duration_s, start_fraction)[1]
+    return eclipse_summary_and_passes(events, n_nodes, duration_s, start_fraction)[1]
 
 
 #: the shadow level after each contact kind (0 sunlit, 1 penumbra, 2 umbra): a contact sets it

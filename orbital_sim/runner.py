@@ -813,7 +813,7 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 **part_attrs,
             })
 
-        from orbital_sim.events import (append_events, eclipse_passes, eclipse_summary, event_slots, read_events,
+        from orbital_sim.events import (append_events, eclipse_summary_and_passes, event_slots, read_events,
                                         truncate_events, write_passes)
 
         time_units = output.cf_time_units(sim.epoch_iso)
@@ -978,10 +978,12 @@ def _run(config: Config, out, *, overwrite: bool, progress: bool, stream, on_chu
                 np.asarray(fleet.state.r_eci_m)[:n_nodes], np.asarray(fleet.state.v_eci_m_s)[:n_nodes])
             summary.update(orbit_means.summary(final.acc, final.status, total_steps * float(sim.step_s)))
             contacts = read_events(writer._require_open())
-            summary.update(eclipse_summary(contacts, n_nodes, float(sim.duration_s),
-                                           start_fraction=_start_fraction(final.acc)))
-            write_passes(writer._require_open(), eclipse_passes(contacts, n_nodes, float(sim.duration_s),
-                                                                start_fraction=_start_fraction(final.acc)), time_units)
+            eclipses, passes = eclipse_summary_and_passes(contacts, n_nodes, float(sim.duration_s),
+                                                          start_fraction=_start_fraction(final.acc))
+            del contacts
+            summary.update(eclipses)
+            write_passes(writer._require_open(), passes, time_units)
+            del passes
             if gstate is not None:
                 final_ground = jax.tree_util.tree_map(lambda x: np.asarray(x)[:n_nodes], gstate)
                 summary.update(ground_summary(final_ground, ground_run[2]["latency_bin_s"]))

@@ -227,7 +227,8 @@ def _walk_by_contact(events, n_nodes, duration_s, start_fraction):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_vectorised_walk_equals_the_contact_by_contact_walk(seed):
-    """events._walk (summary and pass table) against the contact-by-contact walk on random
+    """events._walk (summary and pass table), whole and in node blocks
+    (eclipse_summary_and_passes), against the contact-by-contact walk on random
     contact sequences: plausible passes, contacts missing or repeated, a node without contacts
     starting in sunlight, penumbra or umbra, contacts at t = 0 and past the run's end."""
     rng = np.random.default_rng(seed)
@@ -246,13 +247,19 @@ def test_vectorised_walk_equals_the_contact_by_contact_walk(seed):
     ev = {"time": np.asarray(t)[perm], "node": np.asarray(node, np.int32)[perm], "kind": np.asarray(kind, np.int8)[perm]}
     start = rng.choice([0.0, 0.4, 1.0], n_nodes)
     for fraction in (None, start):
-        got_s, got_p = events_mod._walk(ev, n_nodes, duration, fraction)
         want_s, want_p = _walk_by_contact(ev, n_nodes, duration, fraction)
-        for name in want_s:
-            np.testing.assert_allclose(got_s[name], want_s[name], rtol=0, atol=1e-9, err_msg=name)
-        for name in want_p:
-            assert got_p[name].dtype == want_p[name].dtype, name
-            np.testing.assert_allclose(got_p[name], want_p[name], rtol=0, atol=1e-9, err_msg=name)
+        whole_s, whole_p = events_mod._walk(ev, n_nodes, duration, fraction)
+        # in node blocks of about 7 or 25 contacts (a node with more than 7 is a block alone)
+        for block in (None, 7, 25):
+            got_s, got_p = (whole_s, whole_p) if block is None else events_mod.eclipse_summary_and_passes(
+                ev, n_nodes, duration, fraction, block_contacts=block)
+            for name in want_s:
+                np.testing.assert_allclose(got_s[name], want_s[name], rtol=0, atol=1e-9, err_msg=name)
+                assert np.array_equal(got_s[name], whole_s[name]), name  # blocks change no bit
+            for name in want_p:
+                assert got_p[name].dtype == want_p[name].dtype, name
+                np.testing.assert_allclose(got_p[name], want_p[name], rtol=0, atol=1e-9, err_msg=name)
+                assert np.array_equal(got_p[name], whole_p[name]), name
     assert want_p["node"].size > 20  # the sequences make passes
 
 
