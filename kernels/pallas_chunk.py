@@ -83,18 +83,11 @@ def make_pallas_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_p
         scalars = [jnp.reshape(x, (1,)) for x in e_leaves + [jnp.asarray(total_steps), jnp.asarray(dt_s)]]
         tables = [ks, t_end_s, r_sun, r_sun0]
 
-        # the samples' shapes and types: one node's step, traced abstractly
-        one_node = jax.tree_util.tree_map(lambda x: x[0], (params_p, state_p))
-        diag_shape = jax.eval_shape(lambda p, s: node_step(
-            p, s, env, r_sun[0], t_end_s[0], dt_s, jnp.asarray(True), propagator, shadow_fn, albedo_model,
-            r_sun_start_eci_m=r_sun0[0], substeps=substeps, thermal_pairs=thermal_pairs)[1], *one_node
-        ).select(variables)  # KeyError for a name that is not a variable of the step
-
         # the step as a jaxpr with its constants (quadrature nodes, integrator tableaus, ...)
         # passed to the kernel as inputs: a Pallas kernel may not capture arrays
         def step_sampled(p, s, e, sun, t, dt, active, sun0):
             st, diag = step_block(p, s, e, sun, t, dt, active, sun0)
-            return st, diag.select(variables)
+            return st, diag.select(variables)  # KeyError for a name that is not a variable of the step
 
         def block_of(x):
             return jax.ShapeDtypeStruct((block_nodes,) + x.shape[1:], x.dtype)
@@ -103,6 +96,8 @@ def make_pallas_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_p
             jax.tree_util.tree_map(block_of, params_p), jax.tree_util.tree_map(block_of, state_p), env, r_sun[0],
             t_end_s[0], jnp.asarray(dt_s), jnp.asarray(True), r_sun0[0])
         step_out_tree = jax.tree_util.tree_structure(step_out)
+        # one node's sample of each variable (the block's, less the node axis)
+        diag_shape = {v: jax.ShapeDtypeStruct(x.shape[1:], x.dtype) for v, x in step_out[1].items()}
         consts = [jnp.asarray(x) for x in closed.consts]
         const_shapes = [x.shape for x in consts]
         consts = [jnp.reshape(x, (1,)) if x.ndim == 0 else x for x in consts]

@@ -67,8 +67,8 @@ MIN_CHUNKS = 8
 #: ... unless a chunk would then hold fewer node-steps than this (short runs stay in few chunks).
 #: 2^17: the default scenario (1,024 nodes, 1,440 steps) runs in 8 chunks of 180 steps, so the
 #: first chunk, which the user waits for before the first progress line, is 0.1-0.2 s of
-#: compute; measured on 2 cores with a warm compilation cache, "compile + first chunk" 3.0 s
-#: and 5.7 s wall against 3.4-3.6 s and 6.1-6.3 s at 2^20 (3 chunks of 480).
+#: compute; measured on 2 cores with a warm compilation cache (shared machine), "compile +
+#: first chunk" 3.0 s and 5.7 s wall against 3.4-3.6 s and 6.1-6.3 s at 2^20 (3 chunks of 480).
 MIN_CHUNK_NODE_STEPS = 2 ** 17
 
 
