@@ -606,6 +606,22 @@ def make_env(*, shadow_radius_m, solar_constant_w_m2, albedo, earth_ir_w_m2, epo
     )
 
 
+def step_tables(env: EnvParams, first_step, n_steps: int, dt_s):
+    """A chunk's per-step tables, shared by all nodes: ``(ks, t_end_s, r_sun, r_sun0)``, the
+    global step indices, each step's end time [s since the epoch, float64] and the Sun's ECI
+    position [m] (n_steps, 3) at each step's end and start (the shadow inside the step
+    interpolates between them), evaluated for the chunk's steps at once."""
+    ks = first_step + jnp.arange(n_steps)
+    dt64_s = jnp.asarray(dt_s).astype(jnp.float64)
+    t_end_s = (ks + 1).astype(jnp.float64) * dt64_s
+    with jax.named_scope("sun"):
+        def sun_at(t):
+            return jax.vmap(lambda x: sun_position_eci(
+                env.epoch_jd_tt_whole, env.epoch_jd_tt_fraction + x / c.SECONDS_PER_DAY))(t)
+
+        return ks, t_end_s, sun_at(t_end_s), sun_at(t_end_s - dt64_s)
+
+
 def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chunk: int, variables: tuple[str, ...],
                   albedo_model=None, ground=None, unroll: int = 1, event_slots: int = 0, substeps: int = 1,
                   thermal_pairs=None):
@@ -673,18 +689,7 @@ def make_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chun
             return jax.vmap(one)(gst, st.r_eci_m, count)
 
     def chunk(params, state, env, first_step, total_steps, dt_s, ground_state=None):
-        n_steps = steps_per_output * outputs_per_chunk
-        ks = first_step + jnp.arange(n_steps)
-        t_end_s = (ks + 1).astype(jnp.float64) * dt_s.astype(jnp.float64)
-        with jax.named_scope("sun"):
-            # once per step, shared by all nodes; evaluated for the chunk's steps at once (the
-            # step's start and end: the shadow inside the step interpolates between them)
-            def sun_at(t):
-                return jax.vmap(lambda x: sun_position_eci(
-                    env.epoch_jd_tt_whole, env.epoch_jd_tt_fraction + x / c.SECONDS_PER_DAY))(t)
-
-            r_sun = sun_at(t_end_s)
-            r_sun0 = sun_at(t_end_s - dt_s.astype(jnp.float64))
+        ks, t_end_s, r_sun, r_sun0 = step_tables(env, first_step, steps_per_output * outputs_per_chunk, dt_s)
 
         def one_step(carry, xs):
             st, _ = carry

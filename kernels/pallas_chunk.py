@@ -30,9 +30,7 @@ import jax
 import jax.numpy as jnp
 from jax.experimental import pallas as pl
 
-from . import constants as c
-from .model import node_step
-from .sun import sun_position_eci
+from .model import node_step, step_tables
 
 
 def make_pallas_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_per_chunk: int,
@@ -68,14 +66,7 @@ def make_pallas_chunk_fn(propagator, shadow_fn, steps_per_output: int, outputs_p
             return x if padded == n else jnp.concatenate([x, jnp.repeat(x[:1], padded - n, axis=0)])
 
         params_p, state_p = jax.tree_util.tree_map(pad, (params, state))
-        ks = first_step + jnp.arange(n_steps)
-        t_end_s = (ks + 1).astype(jnp.float64) * jnp.asarray(dt_s, jnp.float64)
-
-        def sun_at(t):  # once per step, shared by all nodes (as in the XLA chunk)
-            return jax.vmap(lambda x: sun_position_eci(
-                env.epoch_jd_tt_whole, env.epoch_jd_tt_fraction + x / c.SECONDS_PER_DAY))(t)
-
-        r_sun, r_sun0 = sun_at(t_end_s), sun_at(t_end_s - jnp.asarray(dt_s, jnp.float64))
+        ks, t_end_s, r_sun, r_sun0 = step_tables(env, first_step, n_steps, dt_s)  # as in the XLA chunk
 
         p_leaves, p_tree = jax.tree_util.tree_flatten(params_p)
         s_leaves, s_tree = jax.tree_util.tree_flatten(state_p)
