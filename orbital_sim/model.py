@@ -156,6 +156,13 @@ def latency_bound_s(r_eci_m, v_eci_m_s, station_radius_min_m: float) -> float:
     return 1.05 * max(reach_m, 1.0e3) / SPEED_OF_LIGHT_M_S
 
 
+def station_columns(stations) -> dict[str, np.ndarray]:
+    """``latitude_rad``, ``longitude_rad``, ``altitude_m``, ``elevation_mask_rad`` (S,) of the
+    config's ground stations (GroundStationConfig, SI), in config order."""
+    return {k: np.array([getattr(g, k) for g in stations], dtype=np.float64)
+            for k in ("latitude_rad", "longitude_rad", "altitude_m", "elevation_mask_rad")}
+
+
 def build_ground(config: Config, state):
     """kernels.ground.GroundParams of the config's ``[[ground_station]]`` entries, or None when
     it has none: stations in ITRS, elevation masks, the epoch as a two-part UT1 Julian date, and
@@ -170,10 +177,8 @@ def build_ground(config: Config, state):
     stations = tuple(getattr(config, "ground_stations", ()) or ())
     if not stations:
         return None
-    lat = np.array([g.latitude_rad for g in stations])
-    lon = np.array([g.longitude_rad for g in stations])
-    alt = np.array([g.altitude_m for g in stations])
-    mask = np.array([g.elevation_mask_rad for g in stations])
+    columns = station_columns(stations)
+    lat, lon, alt, mask = (columns[k] for k in ("latitude_rad", "longitude_rad", "altitude_m", "elevation_mask_rad"))
     r_itrs, up = geodetic_to_itrs(lat, lon, alt)
     bound_s = latency_bound_s(state.r_eci_m, state.v_eci_m_s, float(np.min(np.linalg.norm(np.asarray(r_itrs), axis=1))))
     # UT1 ~ UTC at the epoch (|UT1 - UTC| < 0.9 s), advanced at the SI rate (kernels/ground.py)

@@ -367,7 +367,7 @@ def ground_setup(config: Config, ground, n_nodes: int):
     import jax.numpy as jnp
 
     from orbital_sim.kernels.ground import init_ground_state
-    from orbital_sim.model import LATENCY_BINS
+    from orbital_sim.model import LATENCY_BINS, station_columns
 
     if ground is None:
         return None
@@ -375,10 +375,7 @@ def ground_setup(config: Config, ground, n_nodes: int):
     one = init_ground_state(len(stations), LATENCY_BINS)
     gstate = type(one)(**{k: jnp.broadcast_to(v, (n_nodes,) + v.shape)
                           for k, v in dataclasses.asdict(one).items()})
-    records = dict(names=[g.name for g in stations], latitude_rad=np.array([g.latitude_rad for g in stations]),
-                   longitude_rad=np.array([g.longitude_rad for g in stations]),
-                   altitude_m=np.array([g.altitude_m for g in stations]),
-                   elevation_mask_rad=np.array([g.elevation_mask_rad for g in stations]),
+    records = dict(names=[g.name for g in stations], **station_columns(stations),
                    latency_bin_s=float(ground.latency_bin_s), n_bins=LATENCY_BINS)
     return [ground, gstate, records]  # a list: a resume replaces the state (_open_output)
 
