@@ -24,6 +24,7 @@ CUDA JAX are importable. Sections, each printed as JSON lines as it finishes (an
 """
 
 import argparse
+import functools
 import json
 import re
 import sys
@@ -54,18 +55,23 @@ def section(name, fn, *args, **kwargs):
         emit({"section": name, "wall_s": round(time.perf_counter() - t0, 2)})
 
 
-def _chunk(n, dtype, steps):
+def _chunk(n, dtype, steps, pallas_block=None, interpret=False):
+    """The chunk function of ``n`` default nodes and its arguments: the XLA chunk, or with
+    ``pallas_block`` the Pallas chunk (kernels/pallas_chunk.py) in node blocks of that size."""
     import jax.numpy as jnp
 
     from orbital_sim.bench import STEPS_PER_OUTPUT, default_model
     from orbital_sim.kernels.model import make_chunk_fn
+    from orbital_sim.kernels.pallas_chunk import make_pallas_chunk_fn
     from orbital_sim.kernels.thermal import coupling_pattern
 
     config, model, state = default_model(n, dtype)
     params, env = model.params, model.env
-    fn = make_chunk_fn(model.propagator, model.shadow_fn, STEPS_PER_OUTPUT, steps // STEPS_PER_OUTPUT,
-                       ("temperature", "battery_energy", "sunlit_fraction"), albedo_model=model.albedo_model,
-                       thermal_pairs=coupling_pattern(params.thermal.conductance_w_k))
+    make = make_chunk_fn if pallas_block is None else functools.partial(
+        make_pallas_chunk_fn, block_nodes=pallas_block, interpret=interpret)
+    fn = make(model.propagator, model.shadow_fn, STEPS_PER_OUTPUT, max(1, steps // STEPS_PER_OUTPUT),
+              ("temperature", "battery_energy", "sunlit_fraction"), albedo_model=model.albedo_model,
+              thermal_pairs=coupling_pattern(params.thermal.conductance_w_k))
     dt = jnp.asarray(10.0, env.sink_k.dtype)
     return fn, (params, state, env, jnp.asarray(0), jnp.asarray(10**9), dt)
 
@@ -190,31 +196,22 @@ def stages(gpus, n, steps):
 def pallas(gpu, sizes, steps, block_nodes, interpret):
     """The Pallas chunk against the XLA chunk (64 nodes), then its throughput at ``sizes``."""
     import jax
-    import jax.numpy as jnp
 
-    from orbital_sim.bench import STEPS_PER_OUTPUT, default_model
-    from orbital_sim.kernels.model import make_chunk_fn
-    from orbital_sim.kernels.pallas_chunk import make_pallas_chunk_fn
-    from orbital_sim.kernels.thermal import coupling_pattern
+    from orbital_sim.bench import STEPS_PER_OUTPUT
 
-    variables = ("temperature", "battery_energy", "sunlit_fraction")
-    outputs = max(1, steps // STEPS_PER_OUTPUT)
+    n_steps = max(1, steps // STEPS_PER_OUTPUT) * STEPS_PER_OUTPUT
 
     def one(n, dtype):
         with jax.default_device(gpu):
-            _, model, state = default_model(n, dtype)
-            kw = dict(albedo_model=model.albedo_model, thermal_pairs=coupling_pattern(model.params.thermal.conductance_w_k))
-            fn = make_pallas_chunk_fn(model.propagator, model.shadow_fn, STEPS_PER_OUTPUT, outputs, variables,
-                                      block_nodes=block_nodes, interpret=interpret, **kw)
-            args = jax.device_put((model.params, state, model.env, jnp.asarray(0), jnp.asarray(10**9),
-                                   jnp.asarray(10.0, model.env.sink_k.dtype)), gpu)
+            fn, args = _chunk(n, dtype, steps, pallas_block=block_nodes, interpret=interpret)
+            args = jax.device_put(args, gpu)
             t0 = time.perf_counter()
             st, samples = jax.block_until_ready(fn(*args))
             first_s = time.perf_counter() - t0
-            row = {"check": "pallas", "dtype": dtype, "nodes": n, "steps": outputs * STEPS_PER_OUTPUT,
+            row = {"check": "pallas", "dtype": dtype, "nodes": n, "steps": n_steps,
                    "block_nodes": block_nodes, "interpret": interpret, "compile_and_first_run_s": round(first_s, 3)}
             if n == 64:  # against the XLA chunk on the same device
-                xla = make_chunk_fn(model.propagator, model.shadow_fn, STEPS_PER_OUTPUT, outputs, variables, **kw)
+                xla, _ = _chunk(n, dtype, steps)
                 sx, ox = jax.tree_util.tree_map(np.asarray, xla(*args))
                 row.update(max_position_m=float(np.max(np.abs(np.asarray(st.r_eci_m) - sx.r_eci_m))),
                            max_temperature_k=float(np.max(np.abs(np.asarray(samples["temperature"], float)
@@ -224,7 +221,7 @@ def pallas(gpu, sizes, steps, block_nodes, interpret):
                 t0 = time.perf_counter()
                 jax.block_until_ready(fn(*args))
                 times.append(time.perf_counter() - t0)
-            row["node_steps_per_s"] = n * outputs * STEPS_PER_OUTPUT / float(np.median(times))
+            row["node_steps_per_s"] = n * n_steps / float(np.median(times))
             emit(row)
 
     for dtype in ("float32", "float64"):
